@@ -1,0 +1,156 @@
+"""`contradict` command line: a thin layer over the library.
+
+Every failure the user can cause ends in one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+
+from .errors import ContradictError
+
+# modules that add their own sub-commands through `add_commands(subparsers)`
+_COMMAND_MODULES = ["contradict.train"]
+
+
+def _parse_label_map(text: str | None) -> dict | None:
+    if not text:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        if "=" not in item:
+            raise ContradictError(f"--label-map item {item!r} is not NAME=label")
+        key, value = item.split("=", 1)
+        mapping[key.strip()] = value.strip().lower()
+    return mapping
+
+
+def add_model_options(parser: argparse.ArgumentParser):
+    parser.add_argument("--model", default="default",
+                        help="preset (default, xlmr-large-xnli, mdeberta-xnli), hub id or local directory")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--label-map", default=None, help="LABEL_0=entailment,LABEL_1=neutral,LABEL_2=contradiction")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="allow models that ship their own code (off by default)")
+
+
+def detector_from_args(args):
+    from .detector import Detector
+
+    return Detector(args.model, device=args.device, batch_size=args.batch_size, threads=args.threads,
+                    label_map=_parse_label_map(args.label_map), trust_remote_code=args.trust_remote_code,
+                    threshold=getattr(args, "threshold", 0.2), top_k=getattr(args, "top_k", None),
+                    show_progress_bar=False if getattr(args, "quiet", False) else None)
+
+
+def format_text(found, texts: list[str] | None = None) -> str:
+    if not found:
+        return "No contradictions found."
+    lines = []
+    for rank, c in enumerate(found, 1):
+        kinds = f"  [{', '.join(c.kinds)}]" if c.kinds else ""
+        lines.append(f"{rank}. score {c.score:.2f} (nli {c.nli:.2f}){kinds}")
+        for tag, s in (("A", c.a), ("B", c.b)):
+            src = f" — {s.source}" if s.source else ""
+            where = f"text {s.doc + 1} " if texts and len(texts) > 1 else ""
+            lines.append(f"   {tag} [{where}{s.start}:{s.end}]{src}: {s.text}")
+    return "\n".join(lines)
+
+
+def _emit(args, found, texts):
+    if args.format == "json":
+        print(json.dumps([c.to_dict() for c in found], ensure_ascii=False, indent=None))
+    else:
+        print(format_text(found, texts))
+    if getattr(args, "html", None):
+        from .report import write_html
+
+        write_html(args.html, texts, found, model=args.model)
+
+
+def cmd_scan(args):
+    from .textio import read_text
+
+    text = read_text(args.file, encoding=args.encoding)
+    det = detector_from_args(args)
+    found = det.find(text, lang=args.lang) if text.strip() else []
+    _emit(args, found, [text])
+    if args.stats:
+        s = det.last_stats
+        print(f"statements {s.statements}, pairs scored {s.pairs_scored} of {s.pairs_exhaustive} "
+              f"exhaustive, {s.seconds:.1f} s", file=sys.stderr)
+
+
+def cmd_compare(args):
+    from .textio import read_text
+
+    if args.file_a == "-" and args.file_b == "-":
+        raise ContradictError("only one of the two inputs can be stdin")
+    text_a = read_text(args.file_a, encoding=args.encoding)
+    text_b = read_text(args.file_b, encoding=args.encoding)
+    det = detector_from_args(args)
+    found = det.compare(text_a, text_b, lang=args.lang) if text_a.strip() and text_b.strip() else []
+    _emit(args, found, [text_a, text_b])
+
+
+def _add_output_options(p):
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--threshold", type=float, default=0.2, help="minimum score to report (0-1)")
+    p.add_argument("--top-k", type=int, default=None, help="report at most this many")
+    p.add_argument("--lang", default=None, help="language code (default: detected)")
+    p.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, BOM honoured)")
+    p.add_argument("--html", default=None, help="also write a self-contained HTML report here")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contradict", description="Find contradictions in text.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("scan", help="contradictions inside one text ('-' for stdin)")
+    p.add_argument("file")
+    _add_output_options(p)
+    p.add_argument("--stats", action="store_true", help="print statement and pair counts to stderr")
+    add_model_options(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("compare", help="contradictions between two texts")
+    p.add_argument("file_a")
+    p.add_argument("file_b")
+    _add_output_options(p)
+    add_model_options(p)
+    p.set_defaults(func=cmd_compare)
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        args.func(args)
+    except ContradictError as exc:
+        print(f"contradict: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("contradict: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except (OSError, ValueError, RuntimeError) as exc:  # last line of defence: one line, no traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"contradict: error: {first}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

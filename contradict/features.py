@@ -1,0 +1,127 @@
+"""Surface facts of a statement that pairing and evidence tags rely on.
+
+Entities (capitalised words not opening the sentence), numbers, years with
+their temporal relation ("before 2022", "începând cu 2022"), negation cues and
+cardinality cues ("o singură discuție" vs "contacte regulate").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+NEGATIONS = {
+    # words that negate in ro, en, fr, de, es
+    "nu", "n-a", "n-au", "n-ar", "niciodată", "nicio", "niciun", "nimeni", "nimic", "nici",
+    "not", "never", "no", "none", "nobody", "nothing", "neither", "nor", "n't", "cannot",
+    "ne", "n'", "pas", "jamais", "aucun", "aucune", "personne", "rien",
+    "nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "niemand", "nichts",
+    "nunca", "jamás", "ningún", "ninguna", "nadie", "nada", "tampoco",
+}
+_MONTHS = ("ianuarie februarie martie aprilie mai iunie iulie august septembrie octombrie noiembrie decembrie "
+           "january february march april may june july august september october november december "
+           "janvier février mars avril juin juillet août septembre octobre novembre décembre "
+           "januar februar märz april juni juli oktober dezember "
+           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre").split()
+_BEFORE = r"(?:înainte\s+de|inainte\s+de|până\s+în|before|prior\s+to|until|avant|vor|bis|antes\s+de|hasta)"
+_SINCE = (r"(?:începând\s+cu(?:\s+anul)?|din(?:\s+anul)?|de\s+la|după|since|from|after|starting\s+in|depuis|après|"
+          r"seit|nach|ab|desde|después\s+de|a\s+partir\s+de)")
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+SINGLE = re.compile(r"\b(?:o\s+singură|un\s+singur|singura|singurul|unic[ăa]?|doar\s+o\s+dată|o\s+dată|"
+                    r"a\s+single|only\s+one|just\s+one|once|one[- ]off|une\s+seule|un\s+seul|une\s+fois|"
+                    r"ein\s+einziges|eine\s+einzige|ein\s+einziger|nur\s+einmal|einmal|una\s+sola|un\s+solo|"
+                    r"una\s+vez|única)\b", re.I)
+MANY = re.compile(r"\b(?:regulat[ea]?|regulare|frecvent[ea]?|periodic[ea]?|mai\s+multe|numeroase|repetat[ea]?|"
+                  r"constant|în\s+mod\s+regulat|continuat|menținut[ea]?|regular(?:ly)?|frequent(?:ly)?|repeated(?:ly)?|"
+                  r"several|many|multiple|numerous|ongoing|réguli(?:er|ers|ère|èrement)|plusieurs|"
+                  r"fréquent(?:s|es)?|regelmäßig(?:e|en)?|mehrere|häufig|oft|regular(?:es|mente)|varias|varios|"
+                  r"frecuente(?:s|mente)?)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
+
+
+@dataclass(frozen=True)
+class Facts:
+    entities: frozenset
+    numbers: frozenset  # normalised numeric strings, years excluded
+    years: frozenset
+    time_relations: frozenset  # ("before"|"since"|"in", year)
+    months: frozenset
+    negations: int
+    single: bool
+    many: bool
+    words: frozenset  # lower-cased content words (>= 4 letters)
+
+
+def _normalise_number(raw: str) -> str:
+    digits = re.sub(r"[\s.,]", "", raw)
+    # "2,1" / "2.1" are decimals (one or two digits after the separator); "1.200" is a thousand
+    if re.fullmatch(r"\d+[.,]\d{1,2}", raw):
+        return raw.replace(",", ".")
+    return digits.lstrip("0") or "0"
+
+
+@lru_cache(maxsize=65536)
+def facts(text: str) -> Facts:
+    lower = text.lower()
+    tokens = re.findall(r"[\w'’-]+", text)
+    entities = set()
+    for i, tok in enumerate(tokens):
+        if tok[:1].isupper() and len(tok) > 1 and (i > 0 or tok.isupper()):
+            entities.add(tok.lower().rstrip("'’"))
+    years = set(re.findall(rf"\b{_YEAR}\b", text))
+    relations = set()
+    for rel, pattern in (("before", _BEFORE), ("since", _SINCE)):
+        for match in re.finditer(rf"{pattern}\s+(?:(?:anul|the\s+year|l'année|dem\s+jahr|el\s+año)\s+)?"
+                                 rf"(?:\w+\s+){{0,3}}?[\"„“«]?({_YEAR})\b", lower):
+            relations.add((rel, match.group(1)))
+    related = {year for _, year in relations}
+    relations |= {("in", y) for y in years - related}
+    numbers = {_normalise_number(m.group()) for m in _NUMBER.finditer(text)} - years
+    words = {w for w in re.findall(r"\w{4,}", lower)}
+    negations = sum(1 for w in re.findall(r"[\w'’-]+", lower) if w in NEGATIONS or w.endswith("n't"))
+    negations += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
+    return Facts(frozenset(entities), frozenset(numbers), frozenset(years), frozenset(relations),
+                 frozenset(m for m in _MONTHS if re.search(rf"\b{m}\b", lower)), negations,
+                 bool(SINGLE.search(text)), bool(MANY.search(text)), frozenset(words))
+
+
+def shared_anchor(a: Facts, b: Facts) -> bool:
+    """Do the two statements talk about a common entity, number or date?"""
+    return bool(a.entities & b.entities or a.numbers & b.numbers or a.years & b.years)
+
+
+def topical_overlap(a: Facts, b: Facts) -> float:
+    """0..1: how much the two statements are about the same things (entities, dates, words)."""
+    ent = len(a.entities & b.entities) / max(1, min(len(a.entities), len(b.entities)))
+    dates = 1.0 if a.years & b.years else 0.0
+    words = len(a.words & b.words) / max(1, min(len(a.words), len(b.words)))
+    return min(1.0, 0.5 * ent + 0.25 * dates + 0.5 * words)
+
+
+def evidence_kinds(a: Facts, b: Facts, source_a: str | None, source_b: str | None) -> list[str]:
+    """Tags the code can justify from the surface of the two statements."""
+    kinds = []
+    if (a.negations > 0) != (b.negations > 0):
+        kinds.append("negation")
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        kinds.append("number")
+    rel_a = {y: r for r, y in a.time_relations}
+    rel_b = {y: r for r, y in b.time_relations}
+    common = set(rel_a) & set(rel_b)
+    if any(rel_a[y] != rel_b[y] and "in" not in (rel_a[y], rel_b[y]) for y in common) or (
+            a.years and b.years and not common) or (a.months and b.months and a.months != b.months):
+        kinds.append("date")
+    if (a.single and b.many) or (a.many and b.single):
+        kinds.append("quantity")
+    if source_a and source_b and not same_source(source_a, source_b):
+        kinds.append("different-sources")
+    return kinds
+
+
+def same_source(x: str, y: str) -> bool:
+    """"Peskov" is "Dmitri Peskov"; "unui raport al WSJ" is "WSJ": sources share a name."""
+    names_x = {w for w in re.findall(r"\w{3,}", x) if w[0].isupper()}
+    names_y = {w for w in re.findall(r"\w{3,}", y) if w[0].isupper()}
+    if names_x and names_y:
+        return bool(names_x & names_y)
+    return x.strip().lower() == y.strip().lower()

