@@ -304,13 +304,16 @@ def _cached(name: str, head_dir: Path | None, cache_dir: Path | None, build) -> 
     target = Path(cache_dir or cache_root()) / f"{name}-{_fingerprint(e5_path, head_dir)}"
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
+    from .hf import quiet_loading
+
     e5 = read_e5_file(e5_path)
     model = build(e5)
     tokenizer = build_tokenizer(e5)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
+    with quiet_loading():
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
     (tmp / "contradict.json").write_text(json.dumps({"source": str(e5_path), "head": str(head_dir)}))
     try:
         os.replace(tmp, target)  # atomic: a concurrent converter can only lose the race
@@ -338,9 +341,12 @@ class SentenceEncoder:
     def __init__(self, path: str | Path | None = None, device: str = "cpu", prefix: str = "query: "):
         from transformers import AutoModel, AutoTokenizer
 
+        from .hf import quiet_loading
+
         path = path or ensure_base_encoder()
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path), use_safetensors=True).to(device).eval()
+        with quiet_loading():
+            self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+            self.model = AutoModel.from_pretrained(str(path), use_safetensors=True).to(device).eval()
         self.device, self.prefix = device, prefix
 
     def encode(self, texts, batch_size: int = 64) -> np.ndarray:

@@ -88,5 +88,5 @@ def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], prob
         probs = {"ab": dict(zip(LABELS, map(float, probs_ab[k]))), "ba": dict(zip(LABELS, map(float, probs_ba[k])))}
         found.append(Contradiction(score=min(1.0, score), a=a, b=b, probs=probs, kinds=kinds, nli=nli))
     # deterministic: score, then document order
-    found.sort(key=lambda x: (-round(x.score, 9), x.a.doc, x.a.start, x.b.doc, x.b.start))
+    found.sort(key=lambda x: (-x.score, x.a.doc, x.a.start, x.b.doc, x.b.start))
     return found[:top_k] if top_k else found

@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Iterable, Sequence
+from urllib.parse import urlparse
 
 import numpy as np
 
 from .errors import ContradictError, ModelLoadError
+from .hf import quiet_loading
 from .presets import resolve
 
 LABELS = ("entailment", "neutral", "contradiction")
+CHARS_PER_TOKEN_CAP = 12
 _LABEL_PATTERNS = (("entailment", r"^(entail|entailment|implication|support)"),
                    ("neutral", r"^(neutral|neutre|unrelated|not_enough_info)"),
                    ("contradiction", r"^(contradict|contradiction|refute)"))
@@ -81,13 +85,48 @@ def _check_local_dir(path: Path):
         raise ModelLoadError(f"{path} asks for remote code (auto_map); refused unless trust_remote_code=True")
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Fail fast offline: the hub client would otherwise retry for about a minute per file."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _load(path: str, trust_remote_code: bool, local_only: bool):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    def load(local_files_only: bool):
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code,
+                                                  local_files_only=local_files_only)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, use_safetensors=True, trust_remote_code=trust_remote_code, local_files_only=local_files_only)
+        return tokenizer, model
+
+    with quiet_loading():
+        if local_only:
+            return load(True)
+        try:  # a hub model downloaded before loads from the local cache without the network
+            return load(True)
+        except OSError:
+            if not hub_reachable():
+                raise OSError("no network connection to the hub") from None
+    return load(False)  # downloads show their progress
+
+
 class NLIScorer:
     """A cross-encoder: scores (premise, hypothesis) pairs with an NLI checkpoint."""
 
     def __init__(self, model: str = "default", device: str | None = None, label_map: dict | None = None,
-                 max_length: int | None = None, trust_remote_code: bool = False, threads: int | None = None):
+                 max_length: int | None = None, trust_remote_code: bool = False, threads: int | None = None,
+                 cache=None, quantize: bool = False):
+        """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs.
+        `quantize`: int8 dynamic quantisation of the Linear layers (CPU only; see eval/bench_scoring.py)."""
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         if threads:
             torch.set_num_threads(threads)
@@ -101,21 +140,41 @@ class NLIScorer:
         elif os.sep in self.path and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.path):
             raise ModelLoadError(f"model directory {self.path} does not exist")
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.path, trust_remote_code=trust_remote_code)
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                self.path, use_safetensors=True, trust_remote_code=trust_remote_code)
+            self.tokenizer, self.model = _load(self.path, trust_remote_code, local_only=local.exists())
         except (OSError, ValueError) as exc:
             if local.exists():
                 raise ModelLoadError(f"cannot load the model in {self.path}: {str(exc).splitlines()[0]}") from exc
             raise ModelLoadError(
-                f"cannot load {self.path!r} from the Hugging Face hub (offline or unknown id); "
+                f"cannot load {self.path!r} from the Hugging Face hub ({exc}); "
                 "the offline embedded model is model='default'") from exc
         self.label_index = map_labels(self.model.config.id2label, label_map)
         self.device = pick_device(device)
         self.model.to(self.device).eval()
+        self.quantize = quantize
+        if quantize:
+            self._quantize()
         self.max_length = min(max_length or preset.max_length,
                               getattr(self.tokenizer, "model_max_length", 512) or 512, 512)
         self.temperature = self._read_temperature(local)
+        self.use_cache(cache)
+
+    def use_cache(self, cache):
+        """Score through a persistent cache (a path or a ScoreCache); None turns it off."""
+        from .cache import open_cache
+
+        self.cache = open_cache(cache, self)
+
+    def _quantize(self):
+        import warnings
+
+        import torch
+        from torch.ao.quantization import quantize_dynamic
+
+        if self.device != "cpu":
+            raise ContradictError("quantize=True is for CPU inference; on a GPU use the model as it is")
+        with warnings.catch_warnings():  # torch announces a move of this API to torchao; it still works
+            warnings.simplefilter("ignore")
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
 
     @staticmethod
     def _read_temperature(local: Path) -> float:
@@ -130,12 +189,19 @@ class NLIScorer:
         import torch
         from tqdm.auto import tqdm
 
-        pairs = [(str(p), str(h)) for p, h in pairs]
+        # max_length tokens rarely span more than 12 characters each: cutting each side there keeps what
+        # truncation keeps, and spares the tokenizer's slow pair truncation on huge inputs
+        cap = self.max_length * CHARS_PER_TOKEN_CAP
+        pairs = [(str(p)[:cap], str(h)[:cap]) for p, h in pairs]
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         if not pairs:
             return out
+        todo = range(len(pairs))
+        if self.cache is not None:  # the model scores only what the cache lacks
+            out, found = self.cache.lookup(pairs)
+            todo = np.flatnonzero(~found)
         # length-sorted batches: similar lengths pad little; results go back to input order
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        order = sorted(todo, key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         if show_progress_bar is None:
             show_progress_bar = len(batches) > 20
@@ -146,6 +212,8 @@ class NLIScorer:
                                      return_tensors="pt").to(self.device)
                 logits = self.model(**enc).logits.float()[:, self.label_index]
                 out[batch] = logits.cpu().numpy()
+        if self.cache is not None and len(todo):
+            self.cache.store([pairs[i] for i in todo], out[todo])
         return out
 
     def predict(self, pairs: Iterable[tuple[str, str]], batch_size: int = 32,

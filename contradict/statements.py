@@ -30,6 +30,8 @@ ABBREVIATIONS = {
     "es": "sr sra srta dr dra prof d dña etc ej pág núm art av ene feb abr jun jul ago sept oct nov dic",
 }
 _ABBR = {w for words in ABBREVIATIONS.values() for w in words.split()}
+# abbreviations only before a number ("nr. 5", "art. 12"); "no." also ends "she voted no."
+_NUMERIC_ABBR = {"no", "nr", "art", "alin", "lit", "pct", "par", "fig", "vol", "p", "pag", "núm", "cap", "ed"}
 
 # Verbs of saying, per language; the claim follows "că"/"that"/"que"/"dass" or a colon.
 _SAY = {
@@ -118,27 +120,55 @@ def detect_language(text: str) -> str:
 
 # --------------------------------------------------------------------------- sentences
 
-def _ends_with_abbreviation(fragment: str) -> bool:
+def _ends_with_abbreviation(fragment: str, following: str) -> bool:
     match = re.search(r"(\S+)\.\s*$", fragment)
     if not match:
         return False
     token = match.group(1).lower().lstrip("(\"'„«")
+    if token in _NUMERIC_ABBR:
+        return following.lstrip()[:1].isdigit()
     return token in _ABBR or bool(re.fullmatch(r"[a-zăâîșțéü]", token))  # initials: "I. C. Brătianu"
+
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*•‣▪◦–—·]|\d{1,3}[.)])\s")  # "- ", "• ", "– " (dialogue), "1. ", "2) "
+_TABLE_ROW = re.compile(r"\|.*\||\S\t")  # cells between pipes, or separated by tabs
+
+
+def _blocks(text: str) -> list[list[int]]:
+    """[start, end] of each paragraph.  Blank lines separate paragraphs; so do list items and table
+    rows, which rarely end in sentence punctuation and would otherwise run together."""
+    blocks: list[list[int]] = []
+    block = None
+    after_row = False
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        if not line.strip():
+            block = None
+        else:
+            row = bool(_TABLE_ROW.search(line))
+            if block is None or row or after_row or _LIST_ITEM.match(line):
+                block = [pos, end]
+                blocks.append(block)
+            else:
+                block[1] = end
+            after_row = row
+        pos = end + 1
+    return blocks
 
 
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed, paragraphs never merged."""
     spans: list[list[int]] = []
-    for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):  # blank lines separate paragraphs
-        base = para.start()
+    for base, block_end in _blocks(text):
         pieces = [(b["start_index"] + base, b["end_index"] + base)
-                  for b in sentencex.get_sentence_boundaries(lang, para.group())]
+                  for b in sentencex.get_sentence_boundaries(lang, text[base:block_end])]
         current: list[int] | None = None
         for start, end in pieces:
             piece = text[start:end]
             if not piece.strip():
                 continue
-            if current is not None and (_ends_with_abbreviation(text[current[0]:current[1]])
+            if current is not None and (_ends_with_abbreviation(text[current[0]:current[1]], piece)
                                         or _LOWER_START.match(piece)):
                 current[1] = end
                 continue
@@ -149,7 +179,7 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
         chunk = text[start:end]
         lead = len(chunk) - len(chunk.lstrip())
         trail = len(chunk) - len(chunk.rstrip())
-        if end - trail > start + lead:
+        if end - trail > start + lead and re.search(r"\w", chunk):  # "|---|---|", "***": no claim
             result.append((start + lead, end - trail))
     return result
 
@@ -299,7 +329,7 @@ def _tie_denials(statements: list[Statement]) -> list[Statement]:
             continue
         # the denial's own words, plus the speaker's next sentence ("… It is false news from the Gazette")
         context = st.text
-        if i + 1 < len(statements) and statements[i + 1].source == st.source:
+        if i + 1 < len(statements) and statements[i + 1].source in (st.source, None):
             context += " " + statements[i + 1].text
         tied[i] = replace(st, denies=_denied_claim(statements[:i], st.source, context))
     return tied

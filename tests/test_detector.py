@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+import contradict
+from contradict import Detector
+
+
+def test_find_returns_ranked_contradictions_with_offsets(tiny_detector, ro_article):
+    found = tiny_detector.find(ro_article)
+    assert found, "threshold 0 keeps every scored pair"
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    for c in found:
+        for s in (c.a, c.b):
+            assert ro_article[s.start:s.end] == s.text
+        assert c.a.index != c.b.index
+    stats = tiny_detector.last_stats
+    assert stats.statements >= 10 and stats.pairs_scored == stats.pairs_exhaustive
+
+
+def test_json_contract(tiny_detector, ro_article):
+    data = json.loads(json.dumps([c.to_dict() for c in tiny_detector.find(ro_article)]))
+    first = data[0]
+    assert 0.0 <= first["score"] <= 1.0
+    for side in ("a", "b"):
+        assert {"text", "start", "end", "source"} <= set(first[side])
+        assert first[side]["source"] is None or isinstance(first[side]["source"], str)
+    assert isinstance(first["kinds"], list)
+    assert set(first["probs"]) == {"ab", "ba"}
+    assert set(first["probs"]["ab"]) == set(contradict.LABELS)
+
+
+def test_compare_keeps_sides_in_their_texts(tiny_detector):
+    text_a = "Primăria a spus că podul se deschide în mai. Lucrările au costat 5 milioane."
+    text_b = "Podul nu se deschide în mai. Lucrările au costat 9 milioane."
+    found = tiny_detector.compare(text_a, text_b)
+    assert len(found) == 4  # every cross pair, none inside one text
+    for c in found:
+        assert (c.a.doc, c.b.doc) == (0, 1)
+        assert text_a[c.a.start:c.a.end] == c.a.text and text_b[c.b.start:c.b.end] == c.b.text
+
+
+def test_empty_and_single_sentence(tiny_detector):
+    assert tiny_detector.find("") == []
+    assert tiny_detector.find("   \n\t ") == []
+    assert tiny_detector.find("O singură propoziție.") == []
+
+
+def test_score_pairs(tiny_detector):
+    probs = tiny_detector.score_pairs([("a", "b"), ("c", "d")], batch_size=1, show_progress_bar=False)
+    assert probs.shape == (2, 3)
+
+
+def test_too_long_text_is_refused_clearly(tiny_model):
+    det = Detector(tiny_model, max_chars=1000, threads=1)
+    with pytest.raises(contradict.InputError, match="limit"):
+        det.find("x. " * 1000)
+
+
+def test_one_call_helper(tiny_model):
+    found = contradict.find("Podul e deschis. Podul nu e deschis.", model=tiny_model, threshold=0.0)
+    assert len(found) == 1
