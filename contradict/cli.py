@@ -13,7 +13,7 @@ import sys
 from .errors import ContradictError
 
 # modules that add their own sub-commands through `add_commands(subparsers)`
-_COMMAND_MODULES = ["contradict.train"]
+_COMMAND_MODULES = ["contradict.train", "contradict.evaluate", "contradict.batch"]
 
 
 def _parse_label_map(text: str | None) -> dict | None:
@@ -28,12 +28,32 @@ def _parse_label_map(text: str | None) -> dict | None:
     return mapping
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not a score between 0 and 1")
+    return value
+
+
 def add_model_options(parser: argparse.ArgumentParser):
     parser.add_argument("--model", default="default",
                         help="preset (default, xlmr-large-xnli, mdeberta-xnli), hub id or local directory")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
     parser.add_argument("--label-map", default=None, help="LABEL_0=entailment,LABEL_1=neutral,LABEL_2=contradiction")
     parser.add_argument("--trust-remote-code", action="store_true",
                         help="allow models that ship their own code (off by default)")
@@ -64,7 +84,9 @@ def format_text(found, texts: list[str] | None = None) -> str:
 
 def _emit(args, found, texts):
     if args.format == "json":
-        print(json.dumps([c.to_dict() for c in found], ensure_ascii=False, indent=None))
+        # raw UTF-8 when the terminal takes it, else \u escapes: the JSON stays valid either way
+        utf = (sys.stdout.encoding or "").lower().replace("-", "").startswith("utf")
+        print(json.dumps([c.to_dict() for c in found], ensure_ascii=not utf, indent=None))
     else:
         print(format_text(found, texts))
     if getattr(args, "html", None):
@@ -100,8 +122,8 @@ def cmd_compare(args):
 
 def _add_output_options(p):
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--threshold", type=float, default=0.2, help="minimum score to report (0-1)")
-    p.add_argument("--top-k", type=int, default=None, help="report at most this many")
+    p.add_argument("--threshold", type=_score, default=0.2, help="minimum score to report (0-1)")
+    p.add_argument("--top-k", type=_positive_int, default=None, help="report at most this many")
     p.add_argument("--lang", default=None, help="language code (default: detected)")
     p.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, BOM honoured)")
     p.add_argument("--html", default=None, help="also write a self-contained HTML report here")
@@ -132,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 console must not turn "ș" into a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

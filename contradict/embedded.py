@@ -327,7 +327,14 @@ def ensure_default_model(head_dir: Path | None = DEFAULT_HEAD_DIR, cache_dir: Pa
     """Path of a `save_pretrained` directory for the embedded NLI model, converting on first use."""
     if head_dir is not None and not (Path(head_dir) / "model.safetensors").is_file():
         raise E5FileError(f"the embedded NLI weights are missing: {head_dir}/model.safetensors")
-    return _cached("e5-small-nli", head_dir, cache_dir, lambda e5: build_nli_model(e5, head_dir))
+    target = _cached("e5-small-nli", head_dir, cache_dir, lambda e5: build_nli_model(e5, head_dir))
+    # a temperature fitted later (`contradict calibrate --out models/e5-small-nli`) applies without reconversion
+    calibration = Path(head_dir) / "calibration.json" if head_dir is not None else None
+    if calibration is not None and calibration.is_file():
+        if not (target / "calibration.json").is_file() or \
+                (target / "calibration.json").read_bytes() != calibration.read_bytes():
+            (target / "calibration.json").write_bytes(calibration.read_bytes())
+    return target
 
 
 def ensure_base_encoder(cache_dir: Path | None = None) -> Path:

@@ -36,6 +36,9 @@ MANY = re.compile(r"\b(?:regulat[ea]?|regulare|frecvent[ea]?|periodic[ea]?|mai\s
                   r"several|many|multiple|numerous|ongoing|réguli(?:er|ers|ère|èrement)|plusieurs|"
                   r"fréquent(?:s|es)?|regelmäßig(?:e|en)?|mehrere|häufig|oft|regular(?:es|mente)|varias|varios|"
                   r"frecuente(?:s|mente)?)\b", re.I)
+# "the Kremlin rejected claims of regular contacts" does not assert regular contacts
+_REJECTS = re.compile(r"\b(?:neag[ăa]|negat|respin[sg]e?|a\s+respins|den(?:y|ies|ied)|reject(?:s|ed)?|dément|"
+                      r"bestr(?:eitet|itt)|dementi|neg(?:ó|ar)|niega|rechaz)", re.I)
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
 
 
@@ -82,7 +85,8 @@ def facts(text: str) -> Facts:
     negations += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
     return Facts(frozenset(entities), frozenset(numbers), frozenset(years), frozenset(relations),
                  frozenset(m for m in _MONTHS if re.search(rf"\b{m}\b", lower)), negations,
-                 bool(SINGLE.search(text)), bool(MANY.search(text)), frozenset(words))
+                 bool(SINGLE.search(text)), bool(MANY.search(text)) and not _REJECTS.search(text),
+                 frozenset(words))
 
 
 def shared_anchor(a: Facts, b: Facts) -> bool:
@@ -98,6 +102,32 @@ def topical_overlap(a: Facts, b: Facts) -> float:
     return min(1.0, 0.5 * ent + 0.25 * dates + 0.5 * words)
 
 
+def date_conflict(a: Facts, b: Facts) -> bool:
+    """"before 2022" against "since 2022" / "in 2022", or the same kind of event in different years."""
+    for rel_a, year_a in a.time_relations:
+        for rel_b, year_b in b.time_relations:
+            if year_a == year_b and "before" in (rel_a, rel_b) and rel_a != rel_b:
+                return True
+    if a.years and b.years and not a.years & b.years:
+        return True
+    return bool(a.months and b.months and not a.months & b.months and a.years == b.years)
+
+
+# how strongly each surface mismatch suggests a contradiction when two statements share their subject
+CONFLICT_WEIGHTS = {"date": 0.3, "quantity": 0.3, "number": 0.25, "negation": 0.1, "denial": 0.3}
+
+
+def surface_evidence(kinds: list[str], a: Facts, b: Facts) -> float:
+    """0..1 from the code-justified kinds, only for statements about the same entities."""
+    shared = len(a.entities & b.entities)
+    if not shared:
+        return 0.0
+    weight = sum(CONFLICT_WEIGHTS.get(k, 0.0) for k in kinds)
+    if weight and "different-sources" in kinds:
+        weight += 0.1  # two sources disagreeing: the news case
+    return min(0.8, weight) * min(1.0, shared / 2)
+
+
 def evidence_kinds(a: Facts, b: Facts, source_a: str | None, source_b: str | None) -> list[str]:
     """Tags the code can justify from the surface of the two statements."""
     kinds = []
@@ -105,11 +135,7 @@ def evidence_kinds(a: Facts, b: Facts, source_a: str | None, source_b: str | Non
         kinds.append("negation")
     if a.numbers and b.numbers and a.numbers != b.numbers:
         kinds.append("number")
-    rel_a = {y: r for r, y in a.time_relations}
-    rel_b = {y: r for r, y in b.time_relations}
-    common = set(rel_a) & set(rel_b)
-    if any(rel_a[y] != rel_b[y] and "in" not in (rel_a[y], rel_b[y]) for y in common) or (
-            a.years and b.years and not common) or (a.months and b.months and a.months != b.months):
+    if date_conflict(a, b):
         kinds.append("date")
     if (a.single and b.many) or (a.many and b.single):
         kinds.append("quantity")

@@ -1,16 +1,23 @@
 """From NLI probabilities to a ranked list of specific contradictions.
 
 For an unordered pair (a, b) with contradiction probabilities c_ab (a as
-premise) and c_ba, the raw score is their mean: contradiction is symmetric, and
-the mean damps one-direction noise of small models.
+premise) and c_ba, the raw NLI score is their mean: contradiction is symmetric,
+and the mean damps one-direction noise of small models.
 
 Raw NLI probability is a poor ranking: a statement that contradicts nearly
 everything ("Toate astea sunt minciuni") carries no specific claim.  Each
 statement's *background* is the median raw score of its other pairs; the
-*specific* score is how far the pair rises above the larger background of its
-two statements, rescaled to [0, 1].  It is then weighted by topical overlap
-(shared entities, dates, words): score = specific * (0.6 + 0.4 * overlap).
-A bare denial tied to the claim it denies is shown as that claim.
+specific NLI score is how far the pair rises above the larger background of
+its two statements, rescaled to [0, 1], and weighted by topical overlap
+(shared entities, dates, words): nli_part = specific * (0.6 + 0.4 * overlap).
+
+Surface evidence the code can justify (a date, number or quantity mismatch, a
+negation, an explicit denial) between statements that share entities gives a
+second score, surface_part in [0, 0.8] (features.surface_evidence).  The two
+are combined as independent signals (noisy-OR):
+score = 1 - (1 - nli_part) * (1 - surface_part * (1 - entailment)), where
+entailment is the larger of the two directions' entailment probabilities:
+surface cues do not rank a pair the model reads as saying the same thing.
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .features import evidence_kinds, facts, topical_overlap
+from .features import evidence_kinds, facts, surface_evidence, topical_overlap
 from .scoring import LABELS
 from .statements import Statement
 
@@ -79,12 +86,15 @@ def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], prob
                  (a.denies is not None and a.denies == b.index and a.doc == b.doc)
         if denial:
             specific = max(specific, nli)  # an explicit denial is specific by construction
-        score = specific * (0.6 + 0.4 * topical_overlap(fa, fb))
-        if score < threshold:
-            continue
+        nli_part = specific * (0.6 + 0.4 * topical_overlap(fa, fb))
         kinds = evidence_kinds(fa, fb, a.source, b.source)
         if denial:
             kinds.append("denial")
+        entailment = max(probs_ab[k, LABELS.index("entailment")], probs_ba[k, LABELS.index("entailment")])
+        surface_part = surface_evidence(kinds, fa, fb) * (1.0 - float(entailment))
+        score = 1.0 - (1.0 - nli_part) * (1.0 - surface_part)
+        if score < threshold:
+            continue
         probs = {"ab": dict(zip(LABELS, map(float, probs_ab[k]))), "ba": dict(zip(LABELS, map(float, probs_ba[k])))}
         found.append(Contradiction(score=min(1.0, score), a=a, b=b, probs=probs, kinds=kinds, nli=nli))
     # deterministic: score, then document order

@@ -72,6 +72,10 @@ def model_path(model: str) -> str:
     return preset.model
 
 
+_TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model", "spm.model", "tokenizer.model", "vocab.txt",
+                    "vocab.json")
+
+
 def _check_local_dir(path: Path):
     if not (path / "config.json").is_file():
         raise ModelLoadError(f"{path} is not a model directory: config.json is missing")
@@ -80,7 +84,13 @@ def _check_local_dir(path: Path):
         bins = [p.name for p in path.glob("*.bin")]
         extra = f" (found {', '.join(bins)}: convert them to safetensors)" if bins else ""
         raise ModelLoadError(f"{path} has no .safetensors weights{extra}")
-    config = json.loads((path / "config.json").read_text())
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path}/config.json is not readable JSON ({exc})") from None
+    if not any((path / name).is_file() for name in _TOKENIZER_FILES):
+        # transformers would otherwise build a near-empty tokenizer and score garbage silently
+        raise ModelLoadError(f"{path} has no tokenizer files (one of {', '.join(_TOKENIZER_FILES)})")
     if config.get("auto_map"):
         raise ModelLoadError(f"{path} asks for remote code (auto_map); refused unless trust_remote_code=True")
 
@@ -127,6 +137,7 @@ class NLIScorer:
         """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs.
         `quantize`: int8 dynamic quantisation of the Linear layers (CPU only; see eval/bench_scoring.py)."""
         import torch
+        from safetensors import SafetensorError
 
         if threads:
             torch.set_num_threads(threads)
@@ -141,7 +152,7 @@ class NLIScorer:
             raise ModelLoadError(f"model directory {self.path} does not exist")
         try:
             self.tokenizer, self.model = _load(self.path, trust_remote_code, local_only=local.exists())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, SafetensorError) as exc:
             if local.exists():
                 raise ModelLoadError(f"cannot load the model in {self.path}: {str(exc).splitlines()[0]}") from exc
             raise ModelLoadError(

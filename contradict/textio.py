@@ -18,9 +18,14 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> str:
             raise InputError(f"{name}: cannot decode as {encoding}: {exc.reason if hasattr(exc, 'reason') else exc}")
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return data.decode(enc, errors="strict")
+            try:
+                return data.decode(enc, errors="strict")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{name}: starts with a {enc} byte-order mark but is not valid {enc} "
+                                 f"({exc.reason} at offset {exc.start}); pass --encoding") from None
     if b"\x00" in data[:8192]:
-        raise InputError(f"{name}: looks like a binary file (NUL bytes), not text")
+        raise InputError(f"{name}: looks like a binary file (NUL bytes), not text; "
+                         "for UTF-16 without a byte-order mark pass --encoding utf-16")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -43,7 +48,8 @@ def read_text(path: str, encoding: str | None = None, max_bytes: int = MAX_FILE_
             raise InputError(f"{path}: {p.stat().st_size:,} bytes is over the {max_bytes:,}-byte limit; "
                              "split it or use `contradict scan-batch`")
         try:
-            data = p.read_bytes()
+            with p.open("rb") as handle:  # bounded: /dev/zero or a growing file report a size of 0
+                data = handle.read(max_bytes + 1)
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror})") from None
         name = path

@@ -201,3 +201,31 @@ def _cmd_train(args):
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
+
+
+def unseen_rows(work_dir, data_dir=None, max_length=128):
+    """Training-pool rows a run has not reached yet: held-out data for fitting a temperature.
+
+    Batches are a deterministic function of the seed, so the rows in batches after `steps_done`
+    were never shown to the model.
+    """
+    import pandas as pd
+    import torch
+
+    from . import datasets
+    from .embedded import build_tokenizer, find_e5_file, read_e5_file
+
+    state = torch.load(Path(work_dir) / "checkpoint.pt", weights_only=False)
+    meta, step = state["meta"], state["step"]
+    rows = build_examples(datasets.training_pool(data_dir), meta["swap_contradictions"])
+    tokenizer = build_tokenizer(read_e5_file(find_e5_file()))
+    lengths = [len(x) for x in tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True,
+                                         max_length=meta["max_length"])["input_ids"]]
+    per_epoch = math.ceil(len(rows) / meta["batch_size"])
+    if step >= per_epoch:
+        return pd.DataFrame(columns=["premise", "hypothesis", "label"])
+    batches = _batches(lengths, meta["batch_size"], meta["seed"])
+    seen = {i for batch in batches[:step] for i in batch}
+    seen_pairs = {(rows[i][0], rows[i][1]) for i in seen} | {(rows[i][1], rows[i][0]) for i in seen}
+    unseen = [r for i, r in enumerate(rows) if i not in seen and (r[0], r[1]) not in seen_pairs]
+    return pd.DataFrame(unseen, columns=["premise", "hypothesis", "label"])

@@ -1,0 +1,148 @@
+"""Scoring throughput: a transformers pipeline against contradict's NLIScorer, same model, same pairs.
+
+    python eval/bench_scoring.py                   # embedded default model, 2000 pairs, 1 thread
+    python eval/bench_scoring.py --quick           # 200 pairs: a smoke test for CI
+    python eval/bench_scoring.py --model DIR --pairs 4000 --threads 2
+
+The pairs are XNLI test rows across its 15 languages (from ../shared/data via
+contradict.datasets, or --data-dir), a third of them with two or three premises
+joined so lengths are mixed; without that data, sentence pairs from data/*.txt.
+Ways of scoring, each timed after a short warm-up:
+
+  (a) transformers.pipeline("text-classification") over {"text", "text_pair"}, default batching
+  (b) the same pipeline with batch_size=32
+  (c) NLIScorer.predict (length-sorted dynamic padding, inference_mode), fp32 and quantize=True
+
+Agreement is the share of pairs whose arg-max label matches the fp32 pipeline
+(a); accuracy is against the gold labels when the pairs have them.  The last
+two lines are the speedups of NLIScorer (as shipped: fp32) over (a) and (b).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # runs from a fresh clone, installed or not
+
+from contradict.scoring import LABELS, NLIScorer, map_labels, model_path  # noqa: E402
+
+WARMUP = 16
+
+
+def xnli_pairs(n: int, rng: random.Random, data_dir: str | None):
+    from contradict.datasets import xnli
+
+    df = xnli("test", root=data_dir)
+    rows = df.sample(n=min(n, len(df)), random_state=rng.randrange(2**31)).to_dict("records")
+    premises = df["premise"].tolist()
+    pairs, gold = [], []
+    for k, row in enumerate(rows):
+        premise = row["premise"]
+        if k % 3 == 0:  # longer contexts, as inside documents; the gold label still holds
+            premise = " ".join([premise] + rng.sample(premises, rng.randint(1, 2)))
+        pairs.append((premise, row["hypothesis"]))
+        gold.append(row["label"])
+    return pairs, gold, f"XNLI test, {df['lang'].nunique()} languages"
+
+
+def own_text_pairs(n: int, rng: random.Random):
+    sentences = []
+    for path in sorted((ROOT / "data").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.strip()) > 20]
+    pairs = [(" ".join(rng.sample(sentences, rng.randint(1, 3))), rng.choice(sentences)) for _ in range(n)]
+    return pairs, None, f"sentence pairs from data/*.txt ({len(sentences)} sentences)"
+
+
+def load_pairs(n: int, seed: int, data_dir: str | None):
+    rng = random.Random(seed)
+    try:
+        return xnli_pairs(n, rng, data_dir)
+    except (FileNotFoundError, OSError):
+        return own_text_pairs(n, rng)
+
+
+def pipeline_scorer(path: str, batch_size: int | None, max_length: int):
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=path, device="cpu", top_k=None)
+    index = map_labels(pipe.model.config.id2label)
+    names = [pipe.model.config.id2label[i] for i in index]
+
+    def score(pairs):
+        options = {"batch_size": batch_size} if batch_size else {}
+        out = pipe([{"text": p, "text_pair": h} for p, h in pairs], truncation=True, max_length=max_length,
+                   **options)
+        return np.array([[next(d["score"] for d in row if d["label"] == name) for name in names] for row in out])
+
+    return score
+
+
+def nli_scorer(path: str, batch_size: int, **options):
+    scorer = NLIScorer(path, **options)
+    return lambda pairs: scorer.predict(pairs, batch_size=batch_size, show_progress_bar=False)
+
+
+def timed(score, pairs) -> tuple[np.ndarray, float]:
+    score(pairs[:WARMUP])
+    started = time.perf_counter()
+    probs = score(pairs)
+    return np.asarray(probs), time.perf_counter() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="default", help="preset, hub id or directory (default: embedded)")
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for every method")
+    parser.add_argument("--batch-size", type=int, default=32, help="NLIScorer batch size")
+    parser.add_argument("--data-dir", default=None, help="labelled data (default: ../shared/data)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="200 pairs")
+    args = parser.parse_args(argv)
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # no loading bars in the table
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(args.threads)
+    path = model_path(args.model)
+    pairs, gold, source = load_pairs(200 if args.quick else args.pairs, args.seed, args.data_dir)
+    lengths = sorted(len(p) + len(h) for p, h in pairs)
+    max_length = NLIScorer(path, threads=args.threads).max_length
+    print(f"model {args.model} ({path}), {torch.get_num_threads()} thread(s), torch {torch.__version__}")
+    print(f"{len(pairs)} pairs: {source}; characters per pair median {lengths[len(lengths) // 2]}, "
+          f"max {lengths[-1]}; max_length {max_length}\n")
+
+    methods = [
+        ("(a) pipeline, default batching", pipeline_scorer(path, None, max_length)),
+        ("(b) pipeline, batch_size=32", pipeline_scorer(path, 32, max_length)),
+        ("(c) NLIScorer fp32", nli_scorer(path, args.batch_size, threads=args.threads)),
+        ("(c) NLIScorer quantize=True", nli_scorer(path, args.batch_size, threads=args.threads, quantize=True)),
+    ]
+    results = {}
+    print(f"{'method':34} {'pairs/s':>9} {'seconds':>8} {'agree(a)':>9} {'accuracy':>9}")
+    for name, score in methods:
+        probs, seconds = timed(score, pairs)
+        results[name] = (probs, seconds)
+        labels = probs.argmax(axis=1)
+        agree = float((labels == results[methods[0][0]][0].argmax(axis=1)).mean())
+        accuracy = f"{np.mean([LABELS[k] == g for k, g in zip(labels, gold)]):9.4f}" if gold else f"{'-':>9}"
+        print(f"{name:34} {len(pairs) / seconds:9.1f} {seconds:8.2f} {agree:9.4f} {accuracy}", flush=True)
+
+    seconds = {name: s for name, (_, s) in results.items()}
+    ours = seconds["(c) NLIScorer fp32"]
+    print(f"\nspeedup_vs_pipeline_default: {seconds[methods[0][0]] / ours:.2f}")
+    print(f"speedup_vs_pipeline_batched: {seconds[methods[1][0]] / ours:.2f}")
+
+
+if __name__ == "__main__":
+    main()

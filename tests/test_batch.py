@@ -1,0 +1,222 @@
+"""Batch jobs: streaming, malformed rows, resume and crash safety (tiny model, one thread)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from contradict.batch import DoneLines, drop_torn_tail, errors_path_for
+from contradict.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCES = ["Ministrul a declarat că nu există nicio relație.", "The council approved the plan on Monday.",
+             "Le directeur a déclaré que l'usine ne fermera pas.", "Laut der Zeitung wurde die Brücke 2021 geschlossen.",
+             "Según el diario, el alcalde se reunió con los pescadores."]
+
+
+def pair_row(i: int) -> dict:
+    # varied lengths, so chunks sort and pad differently
+    return {"id": f"p{i}", "premise": SENTENCES[i % 5] * (1 + i % 3), "hypothesis": SENTENCES[(i * 7 + 1) % 5]}
+
+
+def write_pairs(path: Path, n: int, bad: dict[int, str] | None = None) -> Path:
+    """n input lines; line numbers in `bad` hold the given raw text instead of a pair."""
+    bad = bad or {}
+    with path.open("w", encoding="utf-8") as handle:
+        for line in range(1, n + 1):
+            handle.write(bad.get(line, json.dumps(pair_row(line), ensure_ascii=False)) + "\n")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def score(tiny_model, *args) -> int:
+    return main(["score", *map(str, args), "--model", tiny_model, "--threads", "1", "--quiet"])
+
+
+MALFORMED = {3: "{not json", 5: json.dumps({"premise": "only a premise"}), 8: json.dumps({"premise": 1, "hypothesis": "x"}),
+             10: "[1, 2]", 12: json.dumps({"premise": "  ", "hypothesis": "x"}), 14: "",
+             15: json.dumps({"premise": "\ud800 lone", "hypothesis": "x"})}
+
+
+def test_score_writes_one_row_per_good_line_and_reports_the_rest(tiny_model, tmp_path, capsys):
+    src = write_pairs(tmp_path / "pairs.jsonl", 40, MALFORMED)
+    out = tmp_path / "scores.jsonl"
+    assert score(tiny_model, src, "-o", out, "--chunk-size", "7") == 0
+    rows, errors = read_jsonl(out), read_jsonl(tmp_path / "scores.errors.jsonl")
+    blank = {14}
+    assert [r["line"] for r in rows] == [n for n in range(1, 41) if n not in MALFORMED]
+    assert [e["line"] for e in errors] == sorted(set(MALFORMED) - blank)
+    assert all(r["id"] == f"p{r['line']}" for r in rows)
+    for r in rows:
+        assert abs(r["entailment"] + r["neutral"] + r["contradiction"] - 1) < 1e-4
+        assert r["label"] in ("entailment", "neutral", "contradiction")
+    messages = {e["line"]: e["error"] for e in errors}
+    assert "bad JSON" in messages[3] and "missing field 'hypothesis'" in messages[5]
+    assert "int, not text" in messages[8] and "JSON object" in messages[10]
+    assert "empty" in messages[12] and "UTF-8" in messages[15]
+    summary = capsys.readouterr().err
+    assert "33 rows written" in summary and "6 malformed" in summary
+
+
+def test_csv_input_with_multiline_fields_and_bad_rows(tiny_model, tmp_path):
+    src = tmp_path / "pairs.csv"
+    src.write_bytes("premise,hypothesis,id\n"
+                    "Un om merge.,Un om stă.,a\n"
+                    '"Două\nrânduri",Ceva.,b\n'
+                    "prea,multe,câmpuri,aici\n".encode()
+                    + b"Bad \xff byte,x,c\n"
+                    + "Ultimul.,Rând.,d\n".encode())
+    out = tmp_path / "out.jsonl"
+    assert score(tiny_model, src, "-o", out, "--errors", tmp_path / "bad.jsonl") == 0
+    assert [(r["line"], r["id"]) for r in read_jsonl(out)] == [(2, "a"), (3, "b"), (7, "d")]
+    assert [(e["line"], "fields" in e["error"] or "UTF-8" in e["error"]) for e in read_jsonl(tmp_path / "bad.jsonl")] \
+        == [(5, True), (6, True)]
+
+
+def test_csv_without_the_needed_columns_is_one_error(tiny_model, tmp_path, capsys):
+    src = tmp_path / "pairs.csv"
+    src.write_text("text,label\na,b\n")
+    assert score(tiny_model, src, "-o", tmp_path / "out.jsonl") == 2
+    assert "lacks premise, hypothesis" in capsys.readouterr().err
+
+
+def test_an_existing_output_is_neither_overwritten_nor_appended_without_a_flag(tiny_model, tmp_path, capsys):
+    src = write_pairs(tmp_path / "pairs.jsonl", 5)
+    out = tmp_path / "out.jsonl"
+    assert score(tiny_model, src, "-o", out) == 0
+    assert score(tiny_model, src, "-o", out) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert score(tiny_model, src, "-o", out, "--overwrite") == 0
+    assert len(read_jsonl(out)) == 5
+
+
+def test_resume_after_a_torn_write_redoes_only_the_missing_rows(tiny_model, tmp_path, capsys):
+    src = write_pairs(tmp_path / "pairs.jsonl", 60, {20: "{bad", 45: "{bad"})
+    full, out = tmp_path / "full.jsonl", tmp_path / "out.jsonl"
+    assert score(tiny_model, src, "-o", full, "--chunk-size", "9") == 0
+    reference = {r["line"]: r for r in read_jsonl(full)}
+    # a crash after 25 complete rows and half of the 26th, with the first error row written
+    lines = full.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:25]) + lines[25][:17])
+    (tmp_path / "out.errors.jsonl").write_text(json.dumps({"line": 20, "error": "bad JSON"}) + "\n")
+    capsys.readouterr()
+    assert score(tiny_model, src, "-o", out, "--resume", "--chunk-size", "9") == 0
+    assert "26 already done" in capsys.readouterr().err  # 25 rows and the error row
+    rows = read_jsonl(out)
+    assert [r["line"] for r in rows] == sorted(reference)
+    for r in rows:
+        assert r["id"] == reference[r["line"]]["id"]
+        assert abs(r["contradiction"] - reference[r["line"]]["contradiction"]) < 1e-4
+    assert [e["line"] for e in read_jsonl(tmp_path / "out.errors.jsonl")] == [20, 45]
+
+
+def test_killed_job_resumed_writes_every_line_exactly_once(tiny_model, tmp_path):
+    n = 3000
+    src = write_pairs(tmp_path / "pairs.jsonl", n, {k: "{oops" for k in range(100, n, 450)})
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "contradict.cli", "score", str(src), "-o", str(out), "--model", tiny_model,
+           "--threads", "1", "--batch-size", "4", "--chunk-size", "20", "--quiet"]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while (not out.exists() or out.stat().st_size < 2000) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("the job ended before it could be killed")
+    written_before = len(out.read_bytes().splitlines())
+    assert 0 < written_before < n
+    done = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    counts = Counter(r["line"] for r in read_jsonl(out))
+    counts.update(e["line"] for e in read_jsonl(tmp_path / "out.errors.jsonl"))
+    assert sorted(counts) == list(range(1, n + 1))
+    assert set(counts.values()) == {1}
+
+
+def test_scan_batch_one_row_per_document(tiny_model, tmp_path, ro_article):
+    src = tmp_path / "docs.jsonl"
+    docs = [{"id": "ro", "lang": "ro", "text": ro_article}, {"id": "empty", "text": ""},
+            {"id": "bad", "text": 42}, {"id": "en", "text": "The bridge opened in 2020. The bridge never opened."}]
+    src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs) + "\n")
+    out = tmp_path / "found.jsonl"
+    assert main(["scan-batch", str(src), "-o", str(out), "--model", tiny_model, "--threads", "1",
+                 "--threshold", "0", "--quiet"]) == 0
+    rows = read_jsonl(out)
+    assert [(r["line"], r["id"]) for r in rows] == [(1, "ro"), (2, "empty"), (4, "en")]
+    assert rows[0]["statements"] > 5 and rows[0]["contradictions"]
+    assert set(rows[0]["contradictions"][0]) >= {"score", "a", "b", "probs", "kinds"}
+    assert rows[1]["contradictions"] == [] and rows[1]["statements"] == 0
+    assert read_jsonl(tmp_path / "found.errors.jsonl") == [{"line": 3, "error": "field 'text' is int, not text",
+                                                            "id": "bad"}]
+
+
+def test_score_cache_flag_spares_the_model_on_a_rerun(tiny_model, tmp_path, capsys):
+    src = write_pairs(tmp_path / "pairs.jsonl", 30)
+    cache = tmp_path / "scores.sqlite"
+    assert score(tiny_model, src, "-o", tmp_path / "a.jsonl", "--cache", cache) == 0
+    from contradict.cache import ScoreCache
+
+    with ScoreCache(cache) as store:
+        assert store.count() == len({(r["premise"], r["hypothesis"]) for r in read_jsonl(src)})
+    assert score(tiny_model, src, "-o", tmp_path / "b.jsonl", "--cache", cache) == 0
+    assert read_jsonl(tmp_path / "a.jsonl") == read_jsonl(tmp_path / "b.jsonl")
+
+
+def test_torn_tail_and_done_lines(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"line": 2}\n{"line": 5, "x": 1}\n{"line": 9, "x"')
+    drop_torn_tail(path)
+    assert path.read_bytes() == b'{"line": 2}\n{"line": 5, "x": 1}\n'
+    other = tmp_path / "errors.jsonl"
+    other.write_bytes(b'{"line": 3, "error": "e"}\n')
+    done = DoneLines([path, other, tmp_path / "absent.jsonl"])
+    assert [n for n in range(1, 8) if n in done] == [2, 3, 5]
+    path.write_bytes(b"no newline at all")
+    drop_torn_tail(path)
+    assert path.read_bytes() == b""
+
+
+def test_unsorted_output_refuses_to_resume(tmp_path):
+    from contradict.errors import ContradictError
+
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"line": 5}\n{"line": 2}\n')
+    done = DoneLines([path])
+    with pytest.raises(ContradictError, match="input order"):
+        [n for n in range(1, 7) if n in done]
+
+
+def test_errors_file_name():
+    assert errors_path_for("out/found.jsonl") == "out/found.errors.jsonl"
+    assert errors_path_for("scores") == "scores.errors.jsonl"
+
+
+def test_ray_engine_matches_the_local_engine(tiny_model, tmp_path):
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    src = write_pairs(tmp_path / "pairs.jsonl", 40, {7: "{bad"})
+    local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    assert score(tiny_model, src, "-o", local) == 0
+    ray.init(num_cpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        assert score(tiny_model, src, "-o", distributed, "--engine", "ray", "--chunk-size", "16",
+                     "--workers", "1") == 0
+    finally:
+        ray.shutdown()
+    rows, reference = read_jsonl(distributed), read_jsonl(local)
+    assert [r["line"] for r in rows] == [r["line"] for r in reference]
+    for r, ref in zip(rows, reference):
+        assert r["id"] == ref["id"] and abs(r["contradiction"] - ref["contradiction"]) < 1e-4
+    assert [e["line"] for e in read_jsonl(tmp_path / "ray.errors.jsonl")] == [7]
