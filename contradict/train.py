@@ -56,7 +56,7 @@ def export(model, out_dir: Path, meta: dict):
 
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           threads=1, warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
-          swap_contradictions=True, max_steps=None, extra=None):
+          swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None):
     import numpy as np
     import torch
     from tqdm.auto import tqdm
@@ -77,12 +77,14 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     torch.manual_seed(seed)
     e5 = read_e5_file(find_e5_file())
     tokenizer = build_tokenizer(e5)
-    model = build_nli_model(e5, head_dir=None)
+    # init_from: continue from shipped weights (e.g. models/e5-small-nli) with a fresh optimizer, so a
+    # later session can add epochs without the 250 MB optimizer checkpoint
+    model = build_nli_model(e5, head_dir=Path(init_from) if init_from else None)
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
 
-    pool = datasets.training_pool(data_dir)
-    if extra:
+    pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, for tests
+    if extra is not None:
         import pandas as pd
         pool = pd.concat([pool, extra], ignore_index=True)
     rows = build_examples(pool, swap_contradictions)
@@ -114,7 +116,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     pad = tokenizer.pad_token_id
     model.train()
-    meta = dict(seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
+    meta = dict(seed=seed, init_from=str(init_from) if init_from else None, epochs=epochs,
+                batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
                 label_smoothing=label_smoothing, examples=len(rows), total_steps=total,
                 swap_contradictions=swap_contradictions)
     log.info("start %s", json.dumps(meta))
@@ -156,6 +159,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 os.replace(tmp, ckpt)  # a kill mid-save leaves the previous checkpoint intact
                 log.info("checkpoint at step %d", step)
     bar.close()
+    log.removeHandler(handler)  # a second run in this process logs to its own work dir
+    handler.close()
     model.eval()
     return model, meta
 
@@ -190,6 +195,8 @@ def add_commands(sub):
     p.add_argument("--export", default=None, metavar="DIR",
                    help="after training (or from the last checkpoint), write the shipped weights here")
     p.add_argument("--export-only", action="store_true", help="only export the last checkpoint")
+    p.add_argument("--init-from", default=None, metavar="DIR",
+                   help="start from exported weights (e.g. models/e5-small-nli) instead of the plain encoder")
     p.set_defaults(func=_cmd_train)
 
 
@@ -197,7 +204,8 @@ def _cmd_train(args):
     if not args.export_only:
         train(args.work_dir, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
               max_length=args.max_length, seed=args.seed, threads=args.threads,
-              checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps)
+              checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps,
+              init_from=args.init_from)
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")

