@@ -52,6 +52,7 @@ class Facts:
     negations: int
     single: bool
     many: bool
+    rejects: bool  # a denying verb: "neagă", "a respins", "denied"
     words: frozenset  # lower-cased content words (>= 4 letters)
 
 
@@ -85,7 +86,7 @@ def facts(text: str) -> Facts:
     negations += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
     return Facts(frozenset(entities), frozenset(numbers), frozenset(years), frozenset(relations),
                  frozenset(m for m in _MONTHS if re.search(rf"\b{m}\b", lower)), negations,
-                 bool(SINGLE.search(text)), bool(MANY.search(text)) and not _REJECTS.search(text),
+                 bool(SINGLE.search(text)), bool(MANY.search(text)), bool(_REJECTS.search(text)),
                  frozenset(words))
 
 
@@ -120,7 +121,7 @@ CONFLICT_WEIGHTS = {"date": 0.3, "quantity": 0.3, "number": 0.25, "negation": 0.
 def surface_evidence(kinds: list[str], a: Facts, b: Facts) -> float:
     """0..1 from the code-justified kinds, only for statements about the same entities."""
     shared = len(a.entities & b.entities)
-    if not shared:
+    if not shared or a.rejects or b.rejects:  # "X denies that P" does not assert P's dates or counts
         return 0.0
     weight = sum(CONFLICT_WEIGHTS.get(k, 0.0) for k in kinds)
     if weight and "different-sources" in kinds:
