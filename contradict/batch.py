@@ -181,16 +181,15 @@ def drop_torn_tail(path: Path):
     if not path.exists():
         return
     with path.open("r+b") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        end = size
+        size = end = handle.seek(0, os.SEEK_END)
         while end > 0:
-            handle.seek(max(0, end - (1 << 16)))
-            block = handle.read(end - max(0, end - (1 << 16)))
-            cut = block.rfind(b"\n")
+            start = max(0, end - (1 << 16))
+            handle.seek(start)
+            cut = handle.read(end - start).rfind(b"\n")
             if cut >= 0:
-                end = max(0, end - len(block)) + cut + 1
+                end = start + cut + 1
                 break
-            end -= len(block)
+            end = start
         if end != size:
             handle.truncate(end)
             handle.flush()
@@ -236,6 +235,13 @@ class DoneLines:
         return hit
 
 
+def _json_line(row: dict) -> bytes:
+    try:
+        return json.dumps(row, ensure_ascii=False).encode() + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate in an id: \u escapes keep the line valid JSON
+        return json.dumps(row).encode() + b"\n"
+
+
 class SyncedAppender:
     """Appends JSON rows; each `write` is flushed and fsync'ed before it returns."""
 
@@ -249,7 +255,7 @@ class SyncedAppender:
             return
         if self._handle is None:  # created on first use: a clean job leaves no empty errors file
             self._handle = self.path.open("ab")
-        self._handle.write(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows))
+        self._handle.write(b"".join(map(_json_line, rows)))
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self.rows += len(rows)
@@ -284,6 +290,7 @@ def run_job(args, required: tuple[str, ...], validate: Validate, process: Proces
     errors = Path(args.errors or errors_path_for(args.output))
     if output.resolve() == errors.resolve() or (args.input != "-" and Path(args.input).resolve() == output.resolve()):
         raise ContradictError("the input, the output and the errors file must be three different files")
+    output.parent.mkdir(parents=True, exist_ok=True)
     if args.resume:
         for path in (output, errors):
             drop_torn_tail(path)
@@ -291,7 +298,6 @@ def run_job(args, required: tuple[str, ...], validate: Validate, process: Proces
     else:
         if output.exists() and output.stat().st_size and not args.overwrite:
             raise ContradictError(f"{output} exists: pass --resume to continue that job or --overwrite to redo it")
-        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(b"")
         errors.unlink(missing_ok=True)
         done = ()
@@ -404,6 +410,8 @@ def _ray_scoring(args) -> Process:
     gpus = 1 if (args.device or "").startswith("cuda") else 0
     cpus = args.threads or 1
     resources = ray.cluster_resources()
+    if gpus and resources.get("GPU", 0) < 1:
+        raise ContradictError("--device cuda, but the Ray cluster has no GPU")
     workers = args.workers or max(1, int(resources.get("GPU", 0) if gpus else resources.get("CPU", 1) // cpus))
 
     def process(items):

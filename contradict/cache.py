@@ -4,7 +4,7 @@ One SQLite file holds the NLI logits (in `LABELS` order, before the calibration
 temperature, so recalibrating a model keeps its cache valid) keyed by
 
 * the model identity: a digest of the weights and config plus everything that
-  changes the logits (label order, truncation length, quantisation), and
+  changes the logits (label order, truncation length, parameter dtype), and
 * the SHA-256 of the (premise, hypothesis) text.
 
 The file is opened in WAL mode with a busy timeout, so several threads or
@@ -172,8 +172,10 @@ def model_identity(cache: ScoreCache, path: str, model, extra: dict) -> str:
     """What makes logits reproducible: weights, config and the scoring options in `extra`."""
     local = Path(path)
     if local.is_dir():
+        # calibration.json only sets the temperature, applied after the cache
         parts = [f"{f.name}={cache.file_sha256(f)}" for f in sorted(local.iterdir())
-                 if f.suffix in (".safetensors", ".json", ".model", ".txt") and f.is_file()]
+                 if f.suffix in (".safetensors", ".json", ".model", ".txt") and f.name != "calibration.json"
+                 and f.is_file()]
     else:  # a hub model: its commit pins the weights
         revision = getattr(model.config, "_commit_hash", None)
         if not revision:
@@ -190,5 +192,5 @@ def open_cache(cache: str | os.PathLike | ScoreCache | None, scorer) -> BoundCac
         return None
     store = cache if isinstance(cache, ScoreCache) else ScoreCache(cache)
     extra = {"labels": list(scorer.label_index), "max_length": scorer.max_length,
-             "quantize": getattr(scorer, "quantize", False)}
+             "dtype": str(next(scorer.model.parameters()).dtype)}
     return BoundCache(store, model_identity(store, scorer.path, scorer.model, extra))

@@ -133,9 +133,8 @@ class NLIScorer:
 
     def __init__(self, model: str = "default", device: str | None = None, label_map: dict | None = None,
                  max_length: int | None = None, trust_remote_code: bool = False, threads: int | None = None,
-                 cache=None, quantize: bool = False):
-        """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs.
-        `quantize`: int8 dynamic quantisation of the Linear layers (CPU only; see eval/bench_scoring.py)."""
+                 cache=None):
+        """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs."""
         import torch
         from safetensors import SafetensorError
 
@@ -161,9 +160,6 @@ class NLIScorer:
         self.label_index = map_labels(self.model.config.id2label, label_map)
         self.device = pick_device(device)
         self.model.to(self.device).eval()
-        self.quantize = quantize
-        if quantize:
-            self._quantize()
         self.max_length = min(max_length or preset.max_length,
                               getattr(self.tokenizer, "model_max_length", 512) or 512, 512)
         self.temperature = self._read_temperature(local)
@@ -174,18 +170,6 @@ class NLIScorer:
         from .cache import open_cache
 
         self.cache = open_cache(cache, self)
-
-    def _quantize(self):
-        import warnings
-
-        import torch
-        from torch.ao.quantization import quantize_dynamic
-
-        if self.device != "cpu":
-            raise ContradictError("quantize=True is for CPU inference; on a GPU use the model as it is")
-        with warnings.catch_warnings():  # torch announces a move of this API to torchao; it still works
-            warnings.simplefilter("ignore")
-            self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
 
     @staticmethod
     def _read_temperature(local: Path) -> float:
@@ -211,8 +195,11 @@ class NLIScorer:
         if self.cache is not None:  # the model scores only what the cache lacks
             out, found = self.cache.lookup(pairs)
             todo = np.flatnonzero(~found)
-        # length-sorted batches: similar lengths pad little; results go back to input order
-        order = sorted(todo, key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        # batches sorted by token count pad little (characters mislead across scripts: a Chinese
+        # character is about a token, a Latin one a fraction); results go back to input order
+        tokens = self.tokenizer([pairs[i][0] for i in todo], [pairs[i][1] for i in todo], truncation=True,
+                                max_length=self.max_length)["input_ids"] if len(todo) else []
+        order = [todo[k] for k in np.argsort([len(ids) for ids in tokens], kind="stable")]
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         if show_progress_bar is None:
             show_progress_bar = len(batches) > 20

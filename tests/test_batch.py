@@ -68,6 +68,14 @@ def test_score_writes_one_row_per_good_line_and_reports_the_rest(tiny_model, tmp
     assert "33 rows written" in summary and "6 malformed" in summary
 
 
+def test_an_id_that_is_not_valid_unicode_is_still_written_as_valid_json(tiny_model, tmp_path):
+    src = tmp_path / "pairs.jsonl"
+    src.write_text('{"id": "\\udc00x", "premise": "Un om merge.", "hypothesis": "Un om stă."}\n')
+    out = tmp_path / "out.jsonl"
+    assert score(tiny_model, src, "-o", out) == 0
+    assert read_jsonl(out)[0]["id"] == "\udc00x"
+
+
 def test_csv_input_with_multiline_fields_and_bad_rows(tiny_model, tmp_path):
     src = tmp_path / "pairs.csv"
     src.write_bytes("premise,hypothesis,id\n"
