@@ -366,7 +366,7 @@ def _scorer_options(args) -> dict:
     from .cli import _parse_label_map
 
     return dict(device=args.device, threads=args.threads, label_map=_parse_label_map(args.label_map),
-                trust_remote_code=args.trust_remote_code, cache=args.cache)
+                trust_remote_code=args.trust_remote_code, cache=args.cache, backend=args.backend)
 
 
 def _local_scoring(args) -> Process:

@@ -193,4 +193,6 @@ def open_cache(cache: str | os.PathLike | ScoreCache | None, scorer) -> BoundCac
     store = cache if isinstance(cache, ScoreCache) else ScoreCache(cache)
     extra = {"labels": list(scorer.label_index), "max_length": scorer.max_length,
              "dtype": str(next(scorer.model.parameters()).dtype)}
+    if getattr(scorer, "backend", "torch") != "torch":  # a lossy backend gives other logits
+        extra["backend"] = scorer.backend
     return BoundCache(store, model_identity(store, scorer.path, scorer.model, extra))

@@ -35,9 +35,11 @@ class Detector:
                  top_k: int | None = None, batch_size: int = 32, max_exhaustive: int = 40,
                  neighbors: int = 6, anchors: int = 4, label_map: dict | None = None,
                  trust_remote_code: bool = False, max_length: int | None = None, threads: int | None = None,
-                 max_chars: int = MAX_CHARS, show_progress_bar: bool | None = None, cache=None):
+                 max_chars: int = MAX_CHARS, show_progress_bar: bool | None = None, cache=None,
+                 backend: str = "torch"):
         self.scorer = NLIScorer(model, device=device, label_map=label_map, max_length=max_length,
-                                trust_remote_code=trust_remote_code, threads=threads, cache=cache)
+                                trust_remote_code=trust_remote_code, threads=threads, cache=cache,
+                                backend=backend)
         self.model_name = model
         self.threshold, self.top_k, self.batch_size = threshold, top_k, batch_size
         self.max_exhaustive, self.neighbors, self.anchors = max_exhaustive, neighbors, anchors

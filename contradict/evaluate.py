@@ -889,7 +889,7 @@ def _model_options(args) -> dict:
 
     return dict(threads=args.threads, device=args.device, batch_size=args.batch_size,
                 model_options={"label_map": _parse_label_map(args.label_map),
-                               "trust_remote_code": args.trust_remote_code},
+                               "trust_remote_code": args.trust_remote_code, "backend": args.backend},
                 show_progress_bar=False if args.quiet else None)
 
 

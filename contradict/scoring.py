@@ -133,11 +133,15 @@ class NLIScorer:
 
     def __init__(self, model: str = "default", device: str | None = None, label_map: dict | None = None,
                  max_length: int | None = None, trust_remote_code: bool = False, threads: int | None = None,
-                 cache=None):
-        """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs."""
+                 cache=None, backend: str = "torch"):
+        """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs.
+        `backend`: "torch", or "onnx" / "onnx-int8" (ONNX Runtime on the CPU, see onnx_backend)."""
         import torch
         from safetensors import SafetensorError
 
+        from .onnx_backend import check_backend
+
+        check_backend(backend, device)
         if threads:
             torch.set_num_threads(threads)
         preset = resolve(model)
@@ -158,11 +162,18 @@ class NLIScorer:
                 f"cannot load {self.path!r} from the Hugging Face hub ({exc}); "
                 "the offline embedded model is model='default'") from exc
         self.label_index = map_labels(self.model.config.id2label, label_map)
-        self.device = pick_device(device)
+        self.backend = backend
+        self.device = "cpu" if backend != "torch" else pick_device(device)
         self.model.to(self.device).eval()
         self.max_length = min(max_length or preset.max_length,
                               getattr(self.tokenizer, "model_max_length", 512) or 512, 512)
         self.temperature = self._read_temperature(local)
+        self.runner = None
+        if backend != "torch":
+            from .onnx_backend import OnnxRunner, onnx_file
+
+            self.runner = OnnxRunner(onnx_file(self.model, self.tokenizer, self.path, backend),
+                                     threads=torch.get_num_threads())
         self.use_cache(cache)
 
     def use_cache(self, cache):
@@ -207,9 +218,12 @@ class NLIScorer:
             for batch in tqdm(batches, disable=not show_progress_bar, desc="scoring", unit="batch"):
                 enc = self.tokenizer([pairs[i][0] for i in batch], [pairs[i][1] for i in batch],
                                      padding=True, truncation=True, max_length=self.max_length,
-                                     return_tensors="pt").to(self.device)
-                logits = self.model(**enc).logits.float()[:, self.label_index]
-                out[batch] = logits.cpu().numpy()
+                                     return_tensors="np" if self.runner else "pt")
+                if self.runner:
+                    out[batch] = self.runner(enc)[:, self.label_index]
+                else:
+                    logits = self.model(**enc.to(self.device)).logits.float()[:, self.label_index]
+                    out[batch] = logits.cpu().numpy()
         if self.cache is not None and len(todo):
             self.cache.store([pairs[i] for i in todo], out[todo])
         return out

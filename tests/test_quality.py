@@ -42,3 +42,11 @@ def test_obvious_contradiction_outranks_consistent_pair(detector):
     probs = detector.score_pairs([("Podul a fost închis în 2021.", "Podul nu a fost închis niciodată."),
                                   ("Podul a fost închis în 2021.", "Podul a fost închis acum câțiva ani.")])
     assert probs[0, 2] > probs[1, 2]
+
+
+def test_int8_backend_keeps_the_canonical_pair_in_top_3(ro_article):
+    pytest.importorskip("onnxruntime")
+    import contradict
+
+    found = contradict.Detector(backend="onnx-int8").find(ro_article)
+    assert _rank_of(found, ["o singură dată"], ["în mod regulat din 2022", "întâlniri lunare"]) is not None

@@ -1,0 +1,84 @@
+"""The ONNX Runtime backends: same predictions as torch (fp32), close ones (int8), cached graphs."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from contradict.errors import ContradictError
+from contradict.scoring import NLIScorer
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+PAIRS = [("Ministrul a declarat că nu există nicio relație.", "Cei doi se întâlnesc regulat din 2022."),
+         ("short", "pair"), ("a much longer premise " * 12, "and a hypothesis"), ("x", "y")]
+
+
+@pytest.fixture()
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTRADICT_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_onnx_fp32_matches_torch_and_reuses_its_graph(tiny_model, cache_dir):
+    expected = NLIScorer(tiny_model, threads=1).predict(PAIRS, batch_size=2)
+    scorer = NLIScorer(tiny_model, threads=1, backend="onnx")
+    graph = scorer.runner.graph
+    assert graph.is_file() and cache_dir in graph.parents
+    np.testing.assert_allclose(scorer.predict(PAIRS, batch_size=2), expected, atol=1e-5)
+    written = graph.stat().st_mtime_ns
+    again = NLIScorer(tiny_model, threads=1, backend="onnx")
+    assert again.runner.graph == graph and graph.stat().st_mtime_ns == written  # not exported twice
+
+
+def test_onnx_int8_is_close_to_torch(tiny_model, cache_dir):
+    expected = NLIScorer(tiny_model, threads=1).predict(PAIRS)
+    scorer = NLIScorer(tiny_model, threads=1, backend="onnx-int8")
+    assert scorer.runner.graph.name == "model.int8.onnx"
+    probs = scorer.predict(PAIRS)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.abs(probs - expected).max() < 0.05
+    assert not np.allclose(probs, expected, atol=1e-7)  # it really ran the quantized graph
+
+
+def test_a_changed_model_gets_a_new_graph(tmp_path, cache_dir):
+    from conftest import build_tiny_model
+
+    first = NLIScorer(str(build_tiny_model(tmp_path / "m")), threads=1, backend="onnx").runner.graph
+    build_tiny_model(tmp_path / "m", hidden_dropout_prob=0.2)  # rewritten weights and config
+    second = NLIScorer(str(tmp_path / "m"), threads=1, backend="onnx").runner.graph
+    assert first != second
+
+
+def test_bad_backend_choices_are_explained(tiny_model):
+    with pytest.raises(ContradictError, match="unknown backend"):
+        NLIScorer(tiny_model, backend="tensorrt")
+    with pytest.raises(ContradictError, match="runs on the CPU"):
+        NLIScorer(tiny_model, backend="onnx", device="cuda")
+
+
+def test_score_cache_keeps_backends_apart(tiny_model, cache_dir, tmp_path):
+    db = tmp_path / "scores.sqlite"
+    torch_scorer = NLIScorer(tiny_model, threads=1, cache=str(db))
+    int8_scorer = NLIScorer(tiny_model, threads=1, cache=str(db), backend="onnx-int8")
+    assert torch_scorer.cache.identity != int8_scorer.cache.identity
+
+
+def test_cli_scan_with_onnx_backend(tiny_model, tmp_path):
+    article = Path(__file__).resolve().parent.parent / "data" / "en_news.txt"
+    env = dict(os.environ, CONTRADICT_CACHE=str(tmp_path / "cache"))
+    runs = {backend: subprocess.run([sys.executable, "-m", "contradict.cli", "scan", str(article), "--model",
+                                     tiny_model, "--threads", "1", "--format", "json", "--threshold", "0",
+                                     "--backend", backend], capture_output=True, env=env, timeout=300)
+            for backend in ("torch", "onnx")}
+    for r in runs.values():
+        assert r.returncode == 0, r.stderr.decode()
+    # the random tiny model scores many pairs alike, so near-ties may swap: compare pair by pair
+    torch_found, onnx_found = ({(c["a"]["start"], c["b"]["start"]): c["score"] for c in json.loads(runs[b].stdout)}
+                               for b in ("torch", "onnx"))
+    assert torch_found and onnx_found.keys() == torch_found.keys()
+    assert all(abs(onnx_found[k] - torch_found[k]) < 1e-4 for k in torch_found)
