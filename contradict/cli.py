@@ -69,6 +69,7 @@ def detector_from_args(args):
                     label_map=_parse_label_map(args.label_map), trust_remote_code=args.trust_remote_code,
                     backend=args.backend,
                     threshold=getattr(args, "threshold", 0.2), top_k=getattr(args, "top_k", None),
+                    reverse_share=getattr(args, "reverse_share", 1.0),
                     show_progress_bar=False if getattr(args, "quiet", False) else None)
 
 
@@ -128,6 +129,8 @@ def _add_output_options(p):
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--threshold", type=_score, default=0.2, help="minimum score to report (0-1)")
     p.add_argument("--top-k", type=_positive_int, default=None, help="report at most this many")
+    p.add_argument("--reverse-share", type=_score, default=1.0,
+                   help="share of pairs also scored hypothesis-first (1: all; 0.25: faster on long texts)")
     p.add_argument("--lang", default=None, help="language code (default: detected)")
     p.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, BOM honoured)")
     p.add_argument("--html", default=None, help="also write a self-contained HTML report here")

@@ -10,7 +10,7 @@ import numpy as np
 from .errors import InputError
 from .pairs import candidate_pairs
 from .ranking import Contradiction, rank
-from .scoring import NLIScorer
+from .scoring import LABELS, NLIScorer
 from .statements import Document, Statement, segment
 
 MAX_CHARS = 1_000_000  # ~ 600 pages; beyond that, split the input (scan-batch streams documents)
@@ -36,7 +36,12 @@ class Detector:
                  neighbors: int = 6, anchors: int = 4, label_map: dict | None = None,
                  trust_remote_code: bool = False, max_length: int | None = None, threads: int | None = None,
                  max_chars: int = MAX_CHARS, show_progress_bar: bool | None = None, cache=None,
-                 backend: str = "torch"):
+                 backend: str = "torch", reverse_share: float = 1.0):
+        """`reverse_share` < 1 scores every pair premise-first, then only that share of the pairs (the most
+        contradictory so far, and every denial) in reverse as well; the others reuse the first direction.
+        1.0 (the default) scores both directions of every pair; 0.25 costs about 40% less on long texts."""
+        if not 0.0 <= reverse_share <= 1.0:
+            raise InputError(f"reverse_share must be between 0 and 1, got {reverse_share}")
         self.scorer = NLIScorer(model, device=device, label_map=label_map, max_length=max_length,
                                 trust_remote_code=trust_remote_code, threads=threads, cache=cache,
                                 backend=backend)
@@ -44,6 +49,7 @@ class Detector:
         self.threshold, self.top_k, self.batch_size = threshold, top_k, batch_size
         self.max_exhaustive, self.neighbors, self.anchors = max_exhaustive, neighbors, anchors
         self.max_chars = max_chars
+        self.reverse_share = reverse_share
         self.show_progress_bar = show_progress_bar
         self.last_stats = ScanStats()
         self._encoder = None
@@ -77,10 +83,9 @@ class Detector:
         pairs = candidate_pairs(statements, embed=self._embed, max_exhaustive=self.max_exhaustive,
                                 neighbors=self.neighbors, anchors=self.anchors, cross_only=cross_only)
         texts = [(statements[i].text, statements[j].text) for i, j in pairs]
-        # both directions in one pass: long and short pairs share length-sorted batches
-        probs = self.score_pairs(texts + [(b, a) for a, b in texts]) if texts else np.zeros((0, 3))
-        found = rank(statements, pairs, probs[:len(texts)], probs[len(texts):],
-                     threshold=self.threshold, top_k=self.top_k)
+        probs_ab, probs_ba, reversed_ = self._score_both_ways(statements, pairs, texts)
+        found = rank(statements, pairs, probs_ab, probs_ba, threshold=self.threshold, top_k=self.top_k,
+                     reverse_scored=reversed_)
         if cross_only:
             docs = [s.doc for s in statements]
             exhaustive = docs.count(0) * docs.count(1)
@@ -88,6 +93,26 @@ class Detector:
             exhaustive = n * (n - 1) // 2
         self.last_stats = ScanStats(n, len(pairs), exhaustive, time.perf_counter() - started)
         return found
+
+    def _score_both_ways(self, statements, pairs, texts):
+        """Probabilities a->b and b->a, and which pairs had b->a scored rather than copied from a->b."""
+        if not texts:
+            return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool)
+        if self.reverse_share >= 1.0:
+            # both directions in one pass: long and short pairs share length-sorted batches
+            probs = self.score_pairs(texts + [(b, a) for a, b in texts])
+            return probs[:len(texts)], probs[len(texts):], np.ones(len(texts), dtype=bool)
+        probs_ab = self.score_pairs(texts)
+        contradiction = probs_ab[:, LABELS.index("contradiction")]
+        chosen = np.zeros(len(texts), dtype=bool)
+        chosen[np.argsort(-contradiction, kind="stable")[:int(np.ceil(self.reverse_share * len(texts)))]] = True
+        for k, (i, j) in enumerate(pairs):  # an explicit denial is always read both ways
+            a, b = statements[i], statements[j]
+            chosen[k] |= a.doc == b.doc and (a.denies == b.index or b.denies == a.index)
+        probs_ba = probs_ab.copy()
+        picked = np.flatnonzero(chosen)
+        probs_ba[picked] = self.score_pairs([(texts[k][1], texts[k][0]) for k in picked])
+        return probs_ab, probs_ba, chosen
 
     # -- public API ---------------------------------------------------------------------------
     def find(self, text: str, lang: str | None = None) -> list[Contradiction]:

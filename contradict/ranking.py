@@ -45,6 +45,7 @@ class Contradiction:
     probs: dict  # {"ab": {label: p}, "ba": {label: p}}
     kinds: list[str] = field(default_factory=list)
     nli: float = 0.0  # mean contradiction probability before ranking corrections
+    reverse_scored: bool = True  # False: probs["ba"] repeats "ab" (Detector(reverse_share < 1) skipped it)
 
     def to_dict(self) -> dict:
         def span(s: Statement) -> dict:
@@ -53,6 +54,7 @@ class Contradiction:
 
         return {"score": round(float(self.score), 6), "nli": round(float(self.nli), 6),
                 "a": span(self.a), "b": span(self.b), "kinds": list(self.kinds),
+                "reverse_scored": bool(self.reverse_scored),
                 "probs": {d: {k: round(float(v), 6) for k, v in p.items()} for d, p in self.probs.items()}}
 
 
@@ -73,7 +75,8 @@ def _background(raw: dict[tuple[int, int], float], n: int) -> dict[tuple[int, in
 
 
 def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], probs_ab: np.ndarray,
-         probs_ba: np.ndarray, threshold: float = 0.2, top_k: int | None = None) -> list[Contradiction]:
+         probs_ba: np.ndarray, threshold: float = 0.2, top_k: int | None = None,
+         reverse_scored: Sequence[bool] | None = None) -> list[Contradiction]:
     """Contradictions among `pairs` (positions into `statements`), most specific first."""
     c = LABELS.index("contradiction")
     raw = {tuple(p): float((probs_ab[k, c] + probs_ba[k, c]) / 2) for k, p in enumerate(pairs)}
@@ -99,7 +102,8 @@ def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], prob
         if score < threshold:
             continue
         probs = {"ab": dict(zip(LABELS, map(float, probs_ab[k]))), "ba": dict(zip(LABELS, map(float, probs_ba[k])))}
-        found.append(Contradiction(score=min(1.0, score), a=a, b=b, probs=probs, kinds=kinds, nli=nli))
+        found.append(Contradiction(score=min(1.0, score), a=a, b=b, probs=probs, kinds=kinds, nli=nli,
+                                   reverse_scored=True if reverse_scored is None else bool(reverse_scored[k])))
     # deterministic: score, then document order
     found.sort(key=lambda x: (-x.score, x.a.doc, x.a.start, x.b.doc, x.b.start))
     return found[:top_k] if top_k else found

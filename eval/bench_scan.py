@@ -81,8 +81,8 @@ def pair_key(c) -> tuple[int, int]:
     return tuple(sorted((c.a.start, c.b.start)))
 
 
-def scan(detector: Detector, text: str, max_exhaustive: int):
-    detector.max_exhaustive = max_exhaustive
+def scan(detector: Detector, text: str, max_exhaustive: int, reverse_share: float):
+    detector.max_exhaustive, detector.reverse_share = max_exhaustive, reverse_share
     started = time.perf_counter()
     found = detector.find(text)
     return found, time.perf_counter() - started, detector.last_stats
@@ -100,6 +100,10 @@ def main(argv=None):
     parser.add_argument("--anchors", type=int, default=None, help="pruning: anchor-sharing statements (default: Detector's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="sizes 25,50,100")
+    parser.add_argument("--reverse-share", type=float, default=1.0,
+                        help="share of pairs also scored in reverse (Detector(reverse_share=...))")
+    parser.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"),
+                        help="scoring backend (onnx-int8: the fast CPU option)")
     args = parser.parse_args(argv)
 
     import torch
@@ -111,25 +115,27 @@ def main(argv=None):
     exhaustive_up_to = args.exhaustive_up_to if args.exhaustive_up_to is not None else (100 if args.quick else 200)
     pruning = {k: v for k, v in (("neighbors", args.neighbors), ("anchors", args.anchors)) if v is not None}
     detector = Detector(args.model, threads=args.threads, threshold=0.0, batch_size=args.batch_size,
-                        show_progress_bar=False, **pruning)
+                        show_progress_bar=False, backend=args.backend,
+                        reverse_share=args.reverse_share, **pruning)
     pruned_limit, k = detector.max_exhaustive, detector.neighbors + detector.anchors
     rng = random.Random(args.seed)
-    scan(detector, build_document(60, rng), pruned_limit)  # warm-up: loads the sentence encoder too
-    print(f"model {args.model}, {torch.get_num_threads()} thread(s); pruned: exhaustive up to {pruned_limit} "
-          f"statements, else {detector.neighbors} neighbours + {detector.anchors} anchors (k = {k})\n")
+    scan(detector, build_document(60, rng), pruned_limit, args.reverse_share)  # warm-up, loads the encoder
+    print(f"model {args.model} (backend {args.backend}, reverse share {args.reverse_share}), "
+          f"{torch.get_num_threads()} thread(s); pruned: exhaustive up to {pruned_limit} statements, "
+          f"else {detector.neighbors} neighbours + {detector.anchors} anchors (k = {k})\n")
     print(f"{'statements':>10} | {'pruned s':>8} {'pairs':>6} {'pairs/n':>7} | {'exhaust. s':>10} {'pairs':>6} | "
           f"{'recall@10':>9} {'top10 same':>10}")
     worst_recall, worst_ratio, seconds_200 = None, 0.0, None
     for n in sizes:
         text = build_document(n, rng)
-        pruned, pruned_s, stats = scan(detector, text, pruned_limit)
+        pruned, pruned_s, stats = scan(detector, text, pruned_limit, args.reverse_share)
         ratio = stats.pairs_scored / stats.statements
         worst_ratio = max(worst_ratio, ratio if stats.statements > pruned_limit else 0.0)
         if n == 200:
             seconds_200 = pruned_s
         line = f"{stats.statements:>10} | {pruned_s:8.1f} {stats.pairs_scored:>6} {ratio:7.2f} | "
         if stats.statements <= exhaustive_up_to:
-            full, full_s, full_stats = scan(detector, text, 10**9)
+            full, full_s, full_stats = scan(detector, text, 10**9, 1.0)  # reference: all pairs, both ways
             top = {pair_key(c) for c in full[:TOP]}
             kept = {pair_key(c) for c in pruned}
             recall = len(top & kept) / max(1, len(top))

@@ -60,3 +60,27 @@ def test_too_long_text_is_refused_clearly(tiny_model):
 def test_one_call_helper(tiny_model):
     found = contradict.find("Podul e deschis. Podul nu e deschis.", model=tiny_model, threshold=0.0)
     assert len(found) == 1
+
+
+def test_reverse_share_scores_fewer_reverse_pairs(tiny_model, ro_article):
+    from contradict.errors import InputError
+
+    full = Detector(tiny_model, threshold=0.0, threads=1, show_progress_bar=False)
+    cheap = Detector(tiny_model, threshold=0.0, threads=1, show_progress_bar=False, reverse_share=0.25)
+    calls = []
+    predict = cheap.scorer.predict
+    cheap.scorer.predict = lambda pairs, **kw: calls.append(len(pairs)) or predict(pairs, **kw)
+    everything, some = full.find(ro_article), cheap.find(ro_article)
+    assert all(c.reverse_scored for c in everything)
+    n = cheap.last_stats.pairs_scored
+    assert calls[0] == n and n // 4 <= calls[1] < n  # a quarter of the pairs (and any denial) reversed
+    flagged = [c for c in some if c.reverse_scored]
+    assert len(flagged) == calls[1]
+    for c in some:  # a pair not reversed reuses its first direction, and says so in the JSON
+        if not c.reverse_scored:
+            assert c.probs["ba"] == c.probs["ab"] and c.to_dict()["reverse_scored"] is False
+    # the reversed pairs are the most contradictory ones by their first direction
+    lowest_flagged = min(c.probs["ab"]["contradiction"] for c in flagged if "denial" not in c.kinds)
+    assert all(c.probs["ab"]["contradiction"] <= lowest_flagged + 1e-9 for c in some if not c.reverse_scored)
+    with pytest.raises(InputError, match="reverse_share"):
+        Detector(tiny_model, reverse_share=1.5)
