@@ -116,7 +116,9 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     pad = tokenizer.pad_token_id
     model.train()
-    meta = dict(seed=seed, init_from=str(init_from) if init_from else None, epochs=epochs,
+    previous = Path(init_from) / "training.json" if init_from else None
+    meta = dict(previous=json.loads(previous.read_text()) if previous and previous.is_file() else None,
+                seed=seed, init_from=str(init_from) if init_from else None, epochs=epochs,
                 batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
                 label_smoothing=label_smoothing, examples=len(rows), total_steps=total,
                 swap_contradictions=swap_contradictions)
@@ -211,29 +213,46 @@ def _cmd_train(args):
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
 
 
-def unseen_rows(work_dir, data_dir=None, max_length=128):
-    """Training-pool rows a run has not reached yet: held-out data for fitting a temperature.
+def _run_meta(run) -> dict:
+    """A run's meta with `steps_done`: from a work dir's checkpoint, a training.json, or a dict."""
+    if isinstance(run, dict):
+        return run
+    path = Path(run)
+    if path.is_dir() and (path / "checkpoint.pt").exists():
+        import torch
+
+        state = torch.load(path / "checkpoint.pt", weights_only=False)
+        return dict(state["meta"], steps_done=state["step"])
+    return json.loads((path / "training.json" if path.is_dir() else path).read_text())
+
+
+def unseen_rows(*runs, data_dir=None, pool=None):
+    """Training-pool rows none of `runs` has reached: held-out data for fitting a temperature.
 
     Batches are a deterministic function of the seed, so the rows in batches after `steps_done`
-    were never shown to the model.
+    were never shown to the model.  A warm-started model lists every run of its lineage (its
+    training.json keeps the previous run's under `previous`).
     """
     import pandas as pd
-    import torch
 
     from . import datasets
     from .embedded import build_tokenizer, find_e5_file, read_e5_file
 
-    state = torch.load(Path(work_dir) / "checkpoint.pt", weights_only=False)
-    meta, step = state["meta"], state["step"]
-    rows = build_examples(datasets.training_pool(data_dir), meta["swap_contradictions"])
+    metas = [_run_meta(run) for run in runs]
+    while metas[-1].get("previous"):
+        metas.append(metas[-1]["previous"])
+    pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()
+    rows = build_examples(pool, metas[0]["swap_contradictions"])
     tokenizer = build_tokenizer(read_e5_file(find_e5_file()))
-    lengths = [len(x) for x in tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True,
-                                         max_length=meta["max_length"])["input_ids"]]
-    per_epoch = math.ceil(len(rows) / meta["batch_size"])
-    if step >= per_epoch:
-        return pd.DataFrame(columns=["premise", "hypothesis", "label"])
-    batches = _batches(lengths, meta["batch_size"], meta["seed"])
-    seen = {i for batch in batches[:step] for i in batch}
+    seen = set()
+    for meta in metas:
+        lengths = [len(x) for x in tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True,
+                                             max_length=meta["max_length"])["input_ids"]]
+        per_epoch = math.ceil(len(rows) / meta["batch_size"])
+        if meta["steps_done"] >= per_epoch:
+            return pd.DataFrame(columns=["premise", "hypothesis", "label"])
+        batches = _batches(lengths, meta["batch_size"], meta["seed"])
+        seen |= {i for batch in batches[:meta["steps_done"]] for i in batch}
     seen_pairs = {(rows[i][0], rows[i][1]) for i in seen} | {(rows[i][1], rows[i][0]) for i in seen}
     unseen = [r for i, r in enumerate(rows) if i not in seen and (r[0], r[1]) not in seen_pairs]
     return pd.DataFrame(unseen, columns=["premise", "hypothesis", "label"])

@@ -37,3 +37,20 @@ def test_checkpoint_resume_export_and_load(tmp_path):
     model_dir = ensure_default_model(head_dir=tmp_path / "head", cache_dir=tmp_path / "cache")
     found = Detector(str(model_dir), threshold=0.0, threads=1).find("Podul e deschis. Podul e închis.")
     assert len(found) == 1
+
+
+def test_unseen_rows_exclude_every_run_of_the_lineage(tmp_path):
+    pool = POOL.assign(premise=[f"{p} ({i})" for i, p in enumerate(POOL["premise"])])  # 20 distinct rows
+    first, second = tmp_path / "first", tmp_path / "second"
+    training.train(first, max_steps=2, batch_size=4, pool=pool)
+    training.export_checkpoint(first, tmp_path / "head")
+    training.train(second, max_steps=2, batch_size=4, pool=pool, init_from=tmp_path / "head", seed=14)
+    meta = training.export_checkpoint(second, tmp_path / "head2")
+    assert meta["previous"]["steps_done"] == 2  # the lineage travels with the shipped weights
+
+    def pairs(df):
+        return set(zip(df["premise"], df["hypothesis"]))
+
+    after_first = pairs(training.unseen_rows(tmp_path / "head", pool=pool))
+    after_both = pairs(training.unseen_rows(tmp_path / "head2", pool=pool))
+    assert after_both < after_first < pairs(pool) | {(h, p) for p, h in pairs(pool)}
