@@ -4,6 +4,7 @@
 
 XNLI test has 75,150 rows; on 2 CPU cores the embedded model scores about 30 pairs/s, so by default
 every 10th row of each language is used (--xnli-every 1 for all of it).  The same goes for SNLI test.
+--backend onnx gives the same predictions about 1.2x faster; --backend onnx-int8 measures the int8 loss.
 """
 from __future__ import annotations
 
@@ -27,13 +28,15 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", default=str(Path(__file__).resolve().parent.parent / "data" / "docs.jsonl"))
     parser.add_argument("--out", default=None, help="write all figures here as JSON")
     parser.add_argument("--only", default=None, help="comma-separated subset: xnli,ronli,anli,snli,control,docs")
+    parser.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"),
+                        help="onnx gives the torch predictions faster on CPU; onnx-int8 measures the int8 loss")
     args = parser.parse_args(argv)
 
-    scorer = evaluate.make_scorer(args.model, threads=args.threads)
+    scorer = evaluate.make_scorer(args.model, threads=args.threads, backend=args.backend)
     plan = [("xnli", "test", args.xnli_every), ("ronli", "test", None), ("anli", "dev", None),
             ("snli", "test", args.snli_every), ("control", "test", None)]
     wanted = set(args.only.split(",")) if args.only else None
-    report: dict = {"model": args.model}
+    report: dict = {"model": args.model, "backend": args.backend}
     for name, split, every in plan:
         if wanted and name not in wanted:
             continue
@@ -58,7 +61,8 @@ def main(argv=None) -> int:
     if not wanted or "docs" in wanted:
         from contradict import Detector
 
-        detector = Detector(args.model, threads=args.threads, threshold=0.0, show_progress_bar=False)
+        detector = Detector(args.model, threads=args.threads, threshold=0.0, show_progress_bar=False,
+                            backend=args.backend)
         docs = evaluate.evaluate_docs(args.docs, detector)
         report["docs"] = docs
         print("docs    " + json.dumps({k: v for k, v in docs.items() if not isinstance(v, (list, dict))}))
