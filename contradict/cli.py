@@ -11,6 +11,7 @@ import os
 import sys
 
 from .errors import ContradictError
+from .onnx_backend import BACKENDS
 
 # modules that add their own sub-commands through `add_commands(subparsers)`
 _COMMAND_MODULES = ["contradict.train", "contradict.evaluate", "contradict.batch"]
@@ -55,7 +56,7 @@ def add_model_options(parser: argparse.ArgumentParser):
     parser.add_argument("--batch-size", type=_positive_int, default=32)
     parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
     parser.add_argument("--label-map", default=None, help="LABEL_0=entailment,LABEL_1=neutral,LABEL_2=contradiction")
-    parser.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"),
+    parser.add_argument("--backend", default="torch", choices=BACKENDS,
                         help="torch; onnx: same predictions, faster on CPU; onnx-int8: about 2x faster still, "
                              "lossy (see the README)")
     parser.add_argument("--trust-remote-code", action="store_true",

@@ -39,7 +39,7 @@ class Detector:
                  backend: str = "torch", reverse_share: float = 1.0):
         """`reverse_share` < 1 scores every pair premise-first, then only that share of the pairs (the most
         contradictory so far, and every denial) in reverse as well; the others reuse the first direction.
-        1.0 (the default) scores both directions of every pair; 0.25 costs about 40% less on long texts."""
+        1.0 (the default) scores both directions of every pair; 0.25 took 30% less time on 200 statements."""
         if not 0.0 <= reverse_share <= 1.0:
             raise InputError(f"reverse_share must be between 0 and 1, got {reverse_share}")
         self.scorer = NLIScorer(model, device=device, label_map=label_map, max_length=max_length,

@@ -244,10 +244,13 @@ def unseen_rows(*runs, data_dir=None, pool=None):
     pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()
     rows = build_examples(pool, metas[0]["swap_contradictions"])
     tokenizer = build_tokenizer(read_e5_file(find_e5_file()))
-    seen = set()
+    seen, lengths_at = set(), {}
     for meta in metas:
-        lengths = [len(x) for x in tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True,
-                                             max_length=meta["max_length"])["input_ids"]]
+        if meta["max_length"] not in lengths_at:  # runs of a lineage usually share it: tokenize once
+            ids = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True,
+                            max_length=meta["max_length"])["input_ids"]
+            lengths_at[meta["max_length"]] = [len(x) for x in ids]
+        lengths = lengths_at[meta["max_length"]]
         per_epoch = math.ceil(len(rows) / meta["batch_size"])
         if meta["steps_done"] >= per_epoch:
             return pd.DataFrame(columns=["premise", "hypothesis", "label"])

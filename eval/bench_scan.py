@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a fresh clone, installed or not
 
 from contradict import Detector  # noqa: E402
+from contradict.onnx_backend import BACKENDS  # noqa: E402
 from contradict.features import facts  # noqa: E402
 from contradict.statements import segment  # noqa: E402
 
@@ -102,7 +103,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="sizes 25,50,100")
     parser.add_argument("--reverse-share", type=float, default=1.0,
                         help="share of pairs also scored in reverse (Detector(reverse_share=...))")
-    parser.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"),
+    parser.add_argument("--backend", default="torch", choices=BACKENDS,
                         help="scoring backend (onnx-int8: the fast CPU option)")
     args = parser.parse_args(argv)
 

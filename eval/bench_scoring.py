@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a fresh clone, installed or not
 
 from contradict.scoring import LABELS, NLIScorer, map_labels, model_path  # noqa: E402
+from contradict.onnx_backend import BACKENDS  # noqa: E402
 
 WARMUP = 16
 
@@ -121,7 +122,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None, help="labelled data (default: ../shared/data)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="200 pairs")
-    parser.add_argument("--backend", default="onnx-int8", choices=("torch", "onnx", "onnx-int8"),
+    parser.add_argument("--backend", default="onnx-int8", choices=BACKENDS,
                         help="the scorer the final speedup lines are for")
     args = parser.parse_args(argv)
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from contradict import datasets, evaluate
+from contradict.onnx_backend import BACKENDS
 
 
 def main(argv=None) -> int:
@@ -28,7 +29,7 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", default=str(Path(__file__).resolve().parent.parent / "data" / "docs.jsonl"))
     parser.add_argument("--out", default=None, help="write all figures here as JSON")
     parser.add_argument("--only", default=None, help="comma-separated subset: xnli,ronli,anli,snli,control,docs")
-    parser.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"),
+    parser.add_argument("--backend", default="torch", choices=BACKENDS,
                         help="onnx gives the torch predictions faster on CPU; onnx-int8 measures the int8 loss")
     args = parser.parse_args(argv)
 
