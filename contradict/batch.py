@@ -496,7 +496,7 @@ def _add_job_options(p, default_chunk: int | None):
 
 
 def add_commands(sub):
-    from .cli import _positive_int, _score, add_model_options
+    from .cli import _positive_int, _score, add_model_options, add_pairing_options
 
     p = sub.add_parser("score", help="NLI probabilities for premise/hypothesis rows of a JSONL or CSV file",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -513,8 +513,7 @@ def add_commands(sub):
     _add_job_options(p, default_chunk=8)
     p.add_argument("--threshold", type=_score, default=0.2, help="minimum score to report (0-1)")
     p.add_argument("--top-k", type=_positive_int, default=None, help="report at most this many per document")
-    p.add_argument("--reverse-share", type=_score, default=1.0,
-                   help="share of pairs also scored hypothesis-first (1: all; 0.25: faster on long texts)")
+    add_pairing_options(p)
     p.add_argument("--lang", default=None, help="language of documents without a lang field (default: detected)")
     add_model_options(p)
     p.set_defaults(func=cmd_scan_batch)

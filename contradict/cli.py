@@ -71,6 +71,7 @@ def detector_from_args(args):
                     backend=args.backend,
                     threshold=getattr(args, "threshold", 0.2), top_k=getattr(args, "top_k", None),
                     reverse_share=getattr(args, "reverse_share", 1.0),
+                    neighbors=getattr(args, "neighbors", 6), anchors=getattr(args, "anchors", 4),
                     show_progress_bar=False if getattr(args, "quiet", False) else None)
 
 
@@ -126,12 +127,21 @@ def cmd_compare(args):
     _emit(args, found, [text_a, text_b])
 
 
+def add_pairing_options(p):
+    """Which pairs a scan scores: shared by scan, compare and scan-batch."""
+    p.add_argument("--reverse-share", type=_score, default=1.0,
+                   help="share of pairs also scored hypothesis-first (1: all; 0.25: faster on long texts)")
+    p.add_argument("--neighbors", type=_positive_int, default=6,
+                   help="above 40 statements: pair each with this many nearest by embedding")
+    p.add_argument("--anchors", type=_positive_int, default=4,
+                   help="above 40 statements: and with this many sharing a rare name, number or year")
+
+
 def _add_output_options(p):
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--threshold", type=_score, default=0.2, help="minimum score to report (0-1)")
     p.add_argument("--top-k", type=_positive_int, default=None, help="report at most this many")
-    p.add_argument("--reverse-share", type=_score, default=1.0,
-                   help="share of pairs also scored hypothesis-first (1: all; 0.25: faster on long texts)")
+    add_pairing_options(p)
     p.add_argument("--lang", default=None, help="language code (default: detected)")
     p.add_argument("--encoding", default=None, help="input encoding (default: UTF-8, BOM honoured)")
     p.add_argument("--html", default=None, help="also write a self-contained HTML report here")

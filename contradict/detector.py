@@ -67,7 +67,7 @@ class Detector:
         if self._encoder is None:
             from .embedded import SentenceEncoder
 
-            self._encoder = SentenceEncoder()
+            self._encoder = SentenceEncoder(backend=self.scorer.backend)
         return self._encoder.encode(texts)
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]], batch_size: int | None = None,

@@ -342,34 +342,55 @@ def ensure_base_encoder(cache_dir: Path | None = None) -> Path:
     return _cached("e5-small-base", None, cache_dir, lambda e5: load_base_encoder(e5)[0])
 
 
-class SentenceEncoder:
-    """Mean-pooled, L2-normalised e5 sentence embeddings ("query: " prefix, as e5 is trained)."""
+def mean_pooled(hidden, attention_mask):
+    """L2-normalised mean of the token vectors that are not padding (torch tensors)."""
+    import torch
 
-    def __init__(self, path: str | Path | None = None, device: str = "cpu", prefix: str = "query: "):
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+class SentenceEncoder:
+    """Mean-pooled, L2-normalised e5 sentence embeddings ("query: " prefix, as e5 is trained).
+    `backend` as NLIScorer's: "onnx" / "onnx-int8" run the pooled graph in ONNX Runtime."""
+
+    def __init__(self, path: str | Path | None = None, device: str = "cpu", prefix: str = "query: ",
+                 backend: str = "torch"):
+        import torch
         from transformers import AutoModel, AutoTokenizer
 
         from .hf import quiet_loading
+        from .onnx_backend import OnnxRunner, check_backend, onnx_file
 
+        check_backend(backend, device)
         path = path or ensure_base_encoder()
         with quiet_loading():
             self.tokenizer = AutoTokenizer.from_pretrained(str(path))
             self.model = AutoModel.from_pretrained(str(path), use_safetensors=True).to(device).eval()
         self.device, self.prefix = device, prefix
+        # RoBERTa-style position ids start after the padding index: two fewer usable positions
+        self.max_length = min(256, self.model.config.max_position_embeddings - 2)
+        self.runner = None
+        if backend != "torch":
+            graph = onnx_file(self.model, self.tokenizer, str(path), backend, output="mean_pooled")
+            self.runner = OnnxRunner(graph, threads=torch.get_num_threads())
 
-    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts, batch_size: int = 32) -> np.ndarray:
         import torch
 
-        texts = [self.prefix + t for t in texts]
+        encoded = self.tokenizer([self.prefix + t for t in texts], truncation=True, max_length=self.max_length)
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # batches of similar token counts pad little
+        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
-                enc = self.tokenizer([texts[i] for i in batch], padding=True, truncation=True,
-                                     max_length=256, return_tensors="pt").to(self.device)
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[batch] = pooled.cpu().numpy()
+                enc = self.tokenizer.pad([{k: encoded[k][i] for k in encoded.keys()} for i in batch],
+                                         return_tensors="np" if self.runner else "pt")
+                if self.runner:
+                    out[batch] = self.runner(enc)
+                    continue
+                enc = enc.to(self.device)
+                out[batch] = mean_pooled(self.model(**enc).last_hidden_state, enc["attention_mask"]).cpu().numpy()
         return out

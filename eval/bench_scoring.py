@@ -15,7 +15,7 @@ Ways of scoring, each timed after a short warm-up:
       (c') the same with torch.ao int8 dynamic quantisation of its Linear layers (per-tensor):
       measured, not offered (it costs about 5 accuracy points on the embedded model)
   (d) NLIScorer(backend="onnx"): the same fp32 graph in ONNX Runtime
-  (e) NLIScorer(backend="onnx-int8"): ONNX Runtime with per-channel int8 weights
+  (e) NLIScorer(backend="onnx-int8"): ONNX Runtime with 7-bit per-channel int8 weights
 
 Agreement is the share of pairs whose arg-max label matches the fp32 pipeline
 (a); accuracy is against the gold labels when the pairs have them.  A backend

@@ -1,5 +1,6 @@
 """The CLI as a user runs it: a subprocess, exit codes, one-line errors."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,15 @@ def test_scan_text_and_stdin(tiny_model):
     r = run("scan", "-", "--model", tiny_model, "--threads", "1", "--threshold", "0", "--top-k", "2", stdin=text)
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout.decode().startswith("1. score")
+
+
+def test_pruning_options_bound_the_pairs_scored(tiny_model):
+    text = " ".join(path.read_text(encoding="utf-8") for path in sorted(DATA.glob("*.txt")) * 2)
+    r = run("scan", "-", "--model", tiny_model, "--threads", "1", "--stats", "--neighbors", "1", "--anchors", "1",
+            stdin=text.encode())
+    assert r.returncode == 0, r.stderr.decode()
+    statements, scored = (int(x) for x in re.search(r"statements (\d+), pairs scored (\d+)", r.stderr.decode()).groups())
+    assert statements > 40 and scored <= 2 * statements + 5  # + the denials, always paired with their claim
 
 
 def test_compare(tiny_model):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from contradict.errors import ContradictError
+from contradict.onnx_backend import INT8_GRAPH
 from contradict.scoring import NLIScorer
 
 pytest.importorskip("onnxruntime")
@@ -38,7 +39,7 @@ def test_onnx_fp32_matches_torch_and_reuses_its_graph(tiny_model, cache_dir):
 def test_onnx_int8_is_close_to_torch(tiny_model, cache_dir):
     expected = NLIScorer(tiny_model, threads=1).predict(PAIRS)
     scorer = NLIScorer(tiny_model, threads=1, backend="onnx-int8")
-    assert scorer.runner.graph.name == "model.int8.onnx"
+    assert scorer.runner.graph.name == INT8_GRAPH
     probs = scorer.predict(PAIRS)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     assert np.abs(probs - expected).max() < 0.05
@@ -82,3 +83,17 @@ def test_cli_scan_with_onnx_backend(tiny_model, tmp_path):
                                for b in ("torch", "onnx"))
     assert torch_found and onnx_found.keys() == torch_found.keys()
     assert all(abs(onnx_found[k] - torch_found[k]) < 1e-4 for k in torch_found)
+
+
+def test_sentence_encoder_on_onnx_matches_torch(tiny_model, cache_dir):
+    from contradict.embedded import SentenceEncoder
+
+    texts = ["Kremlinul a negat orice contact.", "The spokesman denied it.", "x", "a longer sentence " * 10]
+    expected = SentenceEncoder(tiny_model).encode(texts)
+    fp32 = SentenceEncoder(tiny_model, backend="onnx")
+    np.testing.assert_allclose(fp32.encode(texts), expected, atol=1e-5)
+    int8 = SentenceEncoder(tiny_model, backend="onnx-int8").encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, rtol=1e-4)
+    assert (int8 * expected).sum(axis=1).min() > 0.95  # cosine to the fp32 vectors
+    # the pooled graph is its own file, not the classifier's
+    assert fp32.runner.graph != NLIScorer(tiny_model, threads=1, backend="onnx").runner.graph

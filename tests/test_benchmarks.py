@@ -1,0 +1,48 @@
+"""The benchmarks run from a fresh clone and print their summary lines (tiny model: plumbing, not speed)."""
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "eval"))
+
+import bench_scan  # noqa: E402
+
+from contradict.statements import segment  # noqa: E402
+
+
+def test_scan_documents_have_n_statements_and_real_planted_conflicts():
+    text, starts, planted = bench_scan.build_document(120, random.Random(3))
+    assert len(starts) == 120 and len(segment(text).statements) >= 120
+    assert len(planted) >= 8  # about one statement in six
+    sentences = [text[s:e].strip() for s, e in zip(starts, starts[1:] + [len(text)])]
+    for i, j in planted:
+        a, b = sentences[i].split(), sentences[j].split()
+        assert len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1  # one figure or year differs
+
+
+def run(script, *args, timeout=600):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, str(ROOT / "eval" / script), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_bench_scan_prints_its_table(tiny_model):
+    result = run("bench_scan.py", "--model", tiny_model, "--sizes", "30,60", "--exhaustive-up-to", "60")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.split("|")[0].strip() == "60" for line in lines)
+    for key in ("pairs_per_statement_max:", "recall_top10_min:", "planted_pairs_scored:"):
+        assert any(line.startswith(key) for line in lines), key
+
+
+@pytest.mark.slow
+def test_bench_scoring_prints_speedups(tiny_model):
+    result = run("bench_scoring.py", "--model", tiny_model, "--pairs", "40", "--backend", "torch")
+    assert result.returncode == 0, result.stderr
+    assert "speedup_vs_pipeline_default:" in result.stdout and "speedup_vs_pipeline_batched:" in result.stdout
