@@ -20,7 +20,9 @@ entailment is the larger of the two directions' entailment probabilities.  A
 pair the model reads as saying the same thing keeps only half its surface
 evidence, not none: small models take word overlap for entailment ("regular
 contact since 2022" "entails" "a single call before 2022" at 0.7 for the
-embedded model), which is exactly where the surface cues matter.
+embedded model), which is exactly where the surface cues matter.  A "changed
+figure" (the same words with another number or year) keeps all of it: the
+model reads such a pair as a restatement.
 """
 from __future__ import annotations
 
@@ -97,7 +99,9 @@ def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], prob
         if denial:
             kinds.append("denial")
         entailment = max(probs_ab[k, LABELS.index("entailment")], probs_ba[k, LABELS.index("entailment")])
-        surface_part = surface_evidence(kinds, fa, fb) * (1.0 - float(entailment) / 2)
+        # a figure changed in the same words reads to the model as a restatement: entailment is no counter-sign
+        damping = 1.0 if "changed-figure" in kinds else 1.0 - float(entailment) / 2
+        surface_part = surface_evidence(kinds, fa, fb) * damping
         score = 1.0 - (1.0 - nli_part) * (1.0 - surface_part)
         if score < threshold:
             continue

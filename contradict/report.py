@@ -23,6 +23,7 @@ KIND_HELP = {
     "number": "the two statements give different numbers",
     "date": "they place events at different dates or times (e.g. “before 2022” vs “since 2022”)",
     "quantity": "one says “once” or “a single”, the other “regularly” or “many”",
+    "changed-figure": "the same sentence with another number or year",
     "different-sources": "the statements come from different people or outlets",
     "denial": "one statement explicitly denies the other (“That is not true”)",
 }

@@ -78,3 +78,28 @@ def test_evidence_kinds():
 def test_numbers_are_normalised():
     assert facts("1.200 de lei").numbers == facts("1200 de lei").numbers
     assert facts("2,1 miliarde").numbers == {"2.1"}
+
+
+def test_changed_figure_is_one_figure_changed_in_the_same_words():
+    from contradict.features import changed_figure
+
+    base = "Compania Solaris va angaja 1200 de oameni la Iași până în 2019."
+    assert changed_figure(facts(base), facts(base.replace("2019", "2017")))  # another year
+    assert changed_figure(facts(base), facts(base.replace("1200", "120")))  # another number
+    assert not changed_figure(facts(base), facts(base.replace("1200", "120").replace("2019", "2020")))  # series
+    assert not changed_figure(facts(base), facts(base.replace("Iași", "Cluj").replace("1200", "120")))  # elsewhere
+    assert not changed_figure(facts(base), facts("Compania Solaris a raportat la Iași un profit de 120 de "
+                                                 "milioane de lei în 2019."))  # other words
+    assert not changed_figure(facts(base), facts(base))
+
+
+def test_a_changed_figure_ranks_even_when_the_model_reads_a_restatement():
+    texts = ["Podul din Cluj va costa 85 de milioane de euro.", "Podul din Cluj va costa 850 de milioane de euro.",
+             "Die Stadt Bremen plant einen Neubau für 300 Millionen Euro.",
+             "Die Stadt Valencia plant einen Neubau für 2500 Millionen Euro."]
+    sts = _statements(texts)
+    restated = np.array([[0.9, 0.07, 0.03]])  # the model: "entailment"
+    weak = np.array([[0.2, 0.4, 0.4]])
+    found = rank(sts, [(0, 1), (2, 3)], np.vstack([restated, weak]), np.vstack([restated, weak]), threshold=0.0)
+    assert (found[0].a.index, found[0].b.index) == (0, 1) and "changed-figure" in found[0].kinds
+    assert "changed-figure" not in found[1].kinds
