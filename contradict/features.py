@@ -136,13 +136,14 @@ CONFLICT_WEIGHTS = {"date": 0.3, "quantity": 0.3, "number": 0.25, "negation": 0.
 
 def surface_evidence(kinds: list[str], a: Facts, b: Facts) -> float:
     """0..1 from the code-justified kinds, only for statements about the same entities (or worded alike)."""
-    shared = 2 if "changed-figure" in kinds else len(a.entities & b.entities)
-    if not shared or a.rejects or b.rejects:  # "X denies that P" does not assert P's dates or counts
+    # a changed figure in the same words is about the same thing even when it names nothing
+    sameness = 1.0 if "changed-figure" in kinds else min(1.0, len(a.entities & b.entities) / 2)
+    if not sameness or a.rejects or b.rejects:  # "X denies that P" does not assert P's dates or counts
         return 0.0
     weight = sum(CONFLICT_WEIGHTS.get(k, 0.0) for k in kinds)
     if weight and "different-sources" in kinds:
         weight += 0.1  # two sources disagreeing: the news case
-    return min(0.8, weight) * min(1.0, shared / 2)
+    return min(0.8, weight) * sameness
 
 
 def evidence_kinds(a: Facts, b: Facts, source_a: str | None, source_b: str | None) -> list[str]:

@@ -2,7 +2,7 @@
 
     python eval/bench_scan.py                        # embedded model, 25..400 statements, 1 thread
     python eval/bench_scan.py --threads 2 --sizes 200
-    python eval/bench_scan.py --quick --model DIR     # CI: exhaustive scans only up to 100 statements
+    python eval/bench_scan.py --quick --model DIR     # sizes 25-100, exhaustive scans up to 100
 
 Documents are built from our own news-style templates (Romanian first, some
 English, French, Spanish and German) filled with people, companies, places,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import random
 import sys
 import time
@@ -65,8 +66,6 @@ TEMPLATES = [
     "Die Stadt {place} plant für {year} einen Neubau für {n} Millionen Euro.",
     "Laut {body} arbeiten in {place} seit {year} genau {n} Menschen.",
 ]
-def fill(template: str, slots: dict) -> str:
-    return template.format(**slots)
 
 
 def random_slots(rng: random.Random) -> dict:
@@ -81,7 +80,7 @@ def contradiction(template: str, slots: dict, rng: random.Random) -> str:
     key = rng.choice([k for k in ("n", "k", "year") if "{" + k + "}" in template])
     changed[key] = {"n": slots["n"] * rng.choice([2, 3, 10]), "k": slots["k"] + rng.choice([2, 4]),
                     "year": slots["year"] + rng.choice([-3, -2, 2, 3])}[key]
-    return fill(template, changed)
+    return template.format(**changed)
 
 
 def build_document(n: int, rng: random.Random) -> tuple[str, list[int], set[tuple[int, int]]]:
@@ -92,7 +91,7 @@ def build_document(n: int, rng: random.Random) -> tuple[str, list[int], set[tupl
     while len(units) < n:
         template = rng.choice(TEMPLATES)
         slots = random_slots(rng)
-        statement = fill(template, slots)
+        statement = template.format(**slots)
         if statement in units:
             continue
         units.append(statement)
@@ -103,7 +102,7 @@ def build_document(n: int, rng: random.Random) -> tuple[str, list[int], set[tupl
                 planted.append((statement, other))
     units = units[:n]
     where = {u: k for k, u in enumerate(units)}
-    starts = [sum(len(u) + 1 for u in units[:k]) for k in range(len(units))]
+    starts = list(itertools.accumulate((len(u) + 1 for u in units[:-1]), initial=0))
     pairs = {tuple(sorted((where[a], where[b]))) for a, b in planted if a in where and b in where}
     return " ".join(units), starts, pairs
 

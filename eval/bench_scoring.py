@@ -13,7 +13,7 @@ Ways of scoring, each timed after a short warm-up:
   (b) the same pipeline with batch_size=32
   (c) NLIScorer.predict (batches sorted by token count, dynamic padding, inference_mode), fp32;
       (c') the same with torch.ao int8 dynamic quantisation of its Linear layers (per-tensor):
-      measured, not offered (it costs about 5 accuracy points on the embedded model)
+      measured, not offered (it costs about 7 accuracy points on the embedded model)
   (d) NLIScorer(backend="onnx"): the same fp32 graph in ONNX Runtime
   (e) NLIScorer(backend="onnx-int8"): ONNX Runtime with 7-bit per-channel int8 weights
 
