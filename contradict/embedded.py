@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .hf import pad_batch, quiet_loading
+
 MAGIC = b"E5S1"
 E5_FILE_ENV = "CONTRADICT_E5_FILE"
 CACHE_ENV = "CONTRADICT_CACHE"
@@ -304,7 +306,6 @@ def _cached(name: str, head_dir: Path | None, cache_dir: Path | None, build) -> 
     target = Path(cache_dir or cache_root()) / f"{name}-{_fingerprint(e5_path, head_dir)}"
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
-    from .hf import quiet_loading
 
     e5 = read_e5_file(e5_path)
     model = build(e5)
@@ -360,7 +361,6 @@ class SentenceEncoder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from .hf import quiet_loading
         from .onnx_backend import OnnxRunner, check_backend, onnx_file
 
         check_backend(backend, device)
@@ -383,14 +383,14 @@ class SentenceEncoder:
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
         # batches of similar token counts pad little
         order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        padded = (pad_batch(self.tokenizer, encoded, batch, "np" if self.runner else "pt") for batch in batches)
+        if self.runner:
+            results = self.runner.map(padded)
+        else:
+            results = (mean_pooled(self.model(**enc).last_hidden_state, enc["attention_mask"]).cpu().numpy()
+                       for enc in (enc.to(self.device) for enc in padded))
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                batch = order[start:start + batch_size]
-                enc = self.tokenizer.pad([{k: encoded[k][i] for k in encoded.keys()} for i in batch],
-                                         return_tensors="np" if self.runner else "pt")
-                if self.runner:
-                    out[batch] = self.runner(enc)
-                    continue
-                enc = enc.to(self.device)
-                out[batch] = mean_pooled(self.model(**enc).last_hidden_state, enc["attention_mask"]).cpu().numpy()
+            for batch, vectors in zip(batches, results):
+                out[batch] = vectors
         return out

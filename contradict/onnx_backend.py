@@ -15,7 +15,9 @@ import os
 import shutil
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from .errors import ContradictError
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 INT8_GRAPH = "model.int8-rr.onnx"  # named by recipe: a cache written by an older recipe is not reused
+EXPORT_RECIPE = "first-token-2"  # part of the cache key: graphs exported by an older recipe are redone
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _FUSABLE = ("bert", "roberta", "xlm-roberta")  # what ONNX Runtime's "bert" optimizer knows how to fuse
 
@@ -49,7 +52,7 @@ def _model_key(path: str, model) -> str:
     import onnxruntime
     import torch
 
-    digest = hashlib.sha256(f"{torch.__version__} {onnxruntime.__version__}".encode())
+    digest = hashlib.sha256(f"{torch.__version__} {onnxruntime.__version__} {EXPORT_RECIPE}".encode())
     local = Path(path)
     if local.is_dir():
         for f in sorted(local.iterdir()):
@@ -61,12 +64,48 @@ def _model_key(path: str, model) -> str:
     return digest.hexdigest()[:16]
 
 
+def _first_token_only(model) -> bool:
+    """A BERT or XLM-R classifier reads only the first token's last hidden state: its last layer can
+    skip every other position's query, attention output and feed-forward (about 7% of a 12-layer model)."""
+    config = model.config
+    base = getattr(model, "base_model", None)
+    if config.model_type == "bert":
+        head_ok = getattr(base, "pooler", None) is not None and hasattr(model, "classifier")
+    else:
+        head_ok = config.model_type in ("roberta", "xlm-roberta") and hasattr(model.classifier, "out_proj")
+    return (head_ok and getattr(config, "position_embedding_type", "absolute") == "absolute"
+            and hasattr(getattr(base, "encoder", None), "layer"))
+
+
+def _last_layer_at_first_token(layer, hidden, attention_mask):
+    """`layer` (a BertLayer or XLMRobertaLayer) computed for position 0 only: keys and values still
+    come from every position, so the result equals the full layer's output there."""
+    import torch
+
+    attend = layer.attention.self
+    batch, tokens, width = hidden.shape
+    heads, size = attend.num_attention_heads, attend.attention_head_size
+
+    def split(x, n):
+        return x.view(batch, n, heads, size).transpose(1, 2)
+
+    query = split(attend.query(hidden[:, :1]), 1)
+    key, value = split(attend.key(hidden), tokens), split(attend.value(hidden), tokens)
+    blocked = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+    weights = torch.softmax(query @ key.transpose(-1, -2) * size ** -0.5 + blocked, dim=-1)
+    context = (weights @ value).transpose(1, 2).reshape(batch, 1, width)
+    attended = layer.attention.output(context, hidden[:, :1])
+    return layer.output(layer.intermediate(attended), attended)
+
+
 def _positional(model, names, output: str):
     """The model as a module of positional tensors returning one array: what the exporter traces.
     `output` "logits" (a classifier) or "mean_pooled" (L2-normalised mean of the last hidden states)."""
     import torch
 
     from .embedded import mean_pooled
+
+    first_token = output == "logits" and _first_token_only(model)
 
     class Positional(torch.nn.Module):
         def __init__(self):
@@ -75,9 +114,21 @@ def _positional(model, names, output: str):
 
         def forward(self, *tensors):
             inputs = dict(zip(names, tensors))
-            if output == "logits":
+            if output == "mean_pooled":
+                return mean_pooled(self.model(**inputs).last_hidden_state, inputs["attention_mask"])
+            if not first_token:
                 return self.model(**inputs).logits
-            return mean_pooled(self.model(**inputs).last_hidden_state, inputs["attention_mask"])
+            base = self.model.base_model
+            layers = base.encoder.layer
+            base.encoder.layer = layers[:-1]
+            try:
+                hidden = base(**inputs).last_hidden_state
+            finally:
+                base.encoder.layer = layers
+            first = _last_layer_at_first_token(layers[-1], hidden, inputs["attention_mask"])
+            if self.model.config.model_type == "bert":
+                return self.model.classifier(base.pooler(first))
+            return self.model.classifier(first)
 
     return Positional().eval()
 
@@ -107,7 +158,11 @@ def _export(model, tokenizer, target: Path, output: str):
             traced = _positional(model, names, output)
             torch.onnx.export(traced, tuple(sample[n] for n in names), str(raw), input_names=names,
                               output_names=[output], dynamic_axes=axes, opset_version=17, dynamo=False)
-            expected = traced(*(sample[n] for n in names)).numpy()
+            # checked against the plain model: the first-token shortcut must not change a logit
+            if output == "logits":
+                expected = model(**{n: sample[n] for n in names}).logits.numpy()
+            else:
+                expected = traced(*(sample[n] for n in names)).numpy()
     finally:
         if fusable and attention:
             model.set_attn_implementation(attention)
@@ -195,8 +250,11 @@ class OnnxRunner:
 
     def __init__(self, graph: Path, threads: int):
         ort = _require()
+        # a small encoder's ops are too small to split well across cores: two single-threaded runs side
+        # by side (map) score about 6% more pairs per second on 2 cores than one two-threaded run
+        self.workers = 2 if threads >= 2 else 1
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = max(1, threads // self.workers)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         # idle workers would spin for a while after each call, taking the cores from the other session a
@@ -209,3 +267,11 @@ class OnnxRunner:
     def __call__(self, encoded) -> np.ndarray:
         feed = {n: np.asarray(encoded[n], dtype=np.int64) for n in self.inputs}
         return self.session.run(None, feed)[0]
+
+    def map(self, batches: Iterable) -> Iterator[np.ndarray]:
+        """Outputs for each encoded batch, in order; a session runs concurrent calls safely."""
+        if self.workers == 1:
+            yield from map(self, batches)
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
+            yield from pool.map(self, batches)

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .errors import ContradictError, ModelLoadError
-from .hf import quiet_loading
+from .hf import pad_batch, quiet_loading
 from .presets import resolve
 
 LABELS = ("entailment", "neutral", "contradiction")
@@ -202,28 +202,28 @@ class NLIScorer:
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         if not pairs:
             return out
-        todo = range(len(pairs))
+        todo = np.arange(len(pairs))
         if self.cache is not None:  # the model scores only what the cache lacks
             out, found = self.cache.lookup(pairs)
             todo = np.flatnonzero(~found)
         # batches sorted by token count pad little (characters mislead across scripts: a Chinese
         # character is about a token, a Latin one a fraction); results go back to input order
-        tokens = self.tokenizer([pairs[i][0] for i in todo], [pairs[i][1] for i in todo], truncation=True,
-                                max_length=self.max_length)["input_ids"] if len(todo) else []
-        order = [todo[k] for k in np.argsort([len(ids) for ids in tokens], kind="stable")]
+        encoded = self.tokenizer([pairs[i][0] for i in todo], [pairs[i][1] for i in todo], truncation=True,
+                                 max_length=self.max_length) if len(todo) else {"input_ids": []}
+        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         if show_progress_bar is None:
             show_progress_bar = len(batches) > 20
-        with torch.inference_mode():
-            for batch in tqdm(batches, disable=not show_progress_bar, desc="scoring", unit="batch"):
-                enc = self.tokenizer([pairs[i][0] for i in batch], [pairs[i][1] for i in batch],
-                                     padding=True, truncation=True, max_length=self.max_length,
-                                     return_tensors="np" if self.runner else "pt")
-                if self.runner:
-                    out[batch] = self.runner(enc)[:, self.label_index]
-                else:
-                    logits = self.model(**enc.to(self.device)).logits.float()[:, self.label_index]
-                    out[batch] = logits.cpu().numpy()
+        padded = (pad_batch(self.tokenizer, encoded, batch, "np" if self.runner else "pt") for batch in batches)
+        if self.runner:
+            results = self.runner.map(padded)
+        else:
+            results = (self.model(**enc.to(self.device)).logits.float().cpu().numpy() for enc in padded)
+        progress = tqdm(total=len(batches), disable=not show_progress_bar, desc="scoring", unit="batch")
+        with torch.inference_mode(), progress:
+            for batch, logits in zip(batches, results):
+                out[todo[batch]] = logits[:, self.label_index]
+                progress.update()
         if self.cache is not None and len(todo):
             self.cache.store([pairs[i] for i in todo], out[todo])
         return out

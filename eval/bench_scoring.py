@@ -14,8 +14,9 @@ Ways of scoring, each timed after a short warm-up:
   (c) NLIScorer.predict (batches sorted by token count, dynamic padding, inference_mode), fp32;
       (c') the same with torch.ao int8 dynamic quantisation of its Linear layers (per-tensor):
       measured, not offered (it costs about 7 accuracy points on the embedded model)
-  (d) NLIScorer(backend="onnx"): the same fp32 graph in ONNX Runtime
-  (e) NLIScorer(backend="onnx-int8"): ONNX Runtime with 7-bit per-channel int8 weights
+  (d) NLIScorer(backend="onnx"): the fp32 graph in ONNX Runtime, fused, its last layer computed for
+      the first token only, two batches side by side on 2+ threads
+  (e) NLIScorer(backend="onnx-int8"): the same with 7-bit per-channel int8 weights
 
 Agreement is the share of pairs whose arg-max label matches the fp32 pipeline
 (a); accuracy is against the gold labels when the pairs have them.  A backend

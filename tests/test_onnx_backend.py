@@ -97,3 +97,42 @@ def test_sentence_encoder_on_onnx_matches_torch(tiny_model, cache_dir):
     assert (int8 * expected).sum(axis=1).min() > 0.95  # cosine to the fp32 vectors
     # the pooled graph is its own file, not the classifier's
     assert fp32.runner.graph != NLIScorer(tiny_model, threads=1, backend="onnx").runner.graph
+
+
+@pytest.mark.parametrize("family", ["xlm-roberta", "bert"])
+def test_last_layer_at_the_first_token_equals_the_full_layer(tiny_model, family):
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, XLMRobertaConfig, \
+        XLMRobertaForSequenceClassification
+
+    from contradict.onnx_backend import _first_token_only, _last_layer_at_first_token
+
+    torch.manual_seed(1)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    sizes = dict(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                 intermediate_size=32, max_position_embeddings=70, num_labels=3)
+    if family == "bert":
+        model = BertForSequenceClassification(BertConfig(**sizes)).eval()
+    else:
+        model = XLMRobertaForSequenceClassification(XLMRobertaConfig(**sizes, pad_token_id=1)).eval()
+    assert _first_token_only(model)
+    enc = tokenizer([p for p, _ in PAIRS], [h for _, h in PAIRS], padding=True, truncation=True, max_length=64,
+                    return_tensors="pt")
+    with torch.no_grad():
+        hidden = model.base_model(**enc, output_hidden_states=True).hidden_states
+        first = _last_layer_at_first_token(model.base_model.encoder.layer[-1], hidden[-2], enc["attention_mask"])
+    assert enc["attention_mask"].min() == 0  # padding is masked out, not just absent
+    torch.testing.assert_close(first, hidden[-1][:, :1], atol=1e-5, rtol=1e-4)
+
+
+def test_two_workers_return_batches_in_order(tiny_model, cache_dir):
+    from contradict.onnx_backend import OnnxRunner
+
+    scorer = NLIScorer(tiny_model, threads=1, backend="onnx")
+    batches = [scorer.tokenizer([p], [h], truncation=True, max_length=64, return_tensors="np")
+               for p, h in PAIRS * 3]
+    one = [scorer.runner(b) for b in batches]
+    two = OnnxRunner(scorer.runner.graph, threads=2)
+    assert two.workers == 2
+    for got, expected in zip(two.map(batches), one, strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
