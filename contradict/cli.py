@@ -29,14 +29,23 @@ def _parse_label_map(text: str | None) -> dict | None:
     return mapping
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {least}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1)
+
+
+def _count(text: str) -> int:
+    """0 allowed: e.g. --anchors 0 pairs by embedding alone."""
+    return _whole_number(text, 0)
 
 
 def _score(text: str) -> float:
@@ -133,7 +142,7 @@ def add_pairing_options(p):
                    help="share of pairs also scored hypothesis-first (1: all; 0.25: faster on long texts)")
     p.add_argument("--neighbors", type=_positive_int, default=6,
                    help="above 40 statements: pair each with this many nearest by embedding")
-    p.add_argument("--anchors", type=_positive_int, default=4,
+    p.add_argument("--anchors", type=_count, default=4,
                    help="above 40 statements: and with this many sharing a rare name, number or year")
 
 

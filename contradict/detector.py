@@ -107,8 +107,7 @@ class Detector:
         chosen = np.zeros(len(texts), dtype=bool)
         chosen[np.argsort(-contradiction, kind="stable")[:int(np.ceil(self.reverse_share * len(texts)))]] = True
         for k, (i, j) in enumerate(pairs):  # an explicit denial is always read both ways
-            a, b = statements[i], statements[j]
-            chosen[k] |= a.doc == b.doc and (a.denies == b.index or b.denies == a.index)
+            chosen[k] |= statements[i].denial_with(statements[j])
         probs_ba = probs_ab.copy()
         picked = np.flatnonzero(chosen)
         probs_ba[picked] = self.score_pairs([(texts[k][1], texts[k][0]) for k in picked])

@@ -90,8 +90,7 @@ def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], prob
         bg = background[(i, j)]
         specific = max(0.0, nli - bg) / (1.0 - bg) if bg < 1.0 else 0.0
         fa, fb = facts(a.text), facts(b.text)
-        denial = (b.denies is not None and b.denies == a.index and a.doc == b.doc) or \
-                 (a.denies is not None and a.denies == b.index and a.doc == b.doc)
+        denial = a.denial_with(b)
         if denial:
             specific = max(specific, nli)  # an explicit denial is specific by construction
         nli_part = specific * (0.6 + 0.4 * topical_overlap(fa, fb))

@@ -78,6 +78,10 @@ class Statement:
     def contains(self, other: "Statement") -> bool:
         return self.doc == other.doc and self.start <= other.start and other.end <= self.end
 
+    def denial_with(self, other: "Statement") -> bool:
+        """One of the two is a bare denial ("That is not true") pointing back at the other."""
+        return self.doc == other.doc and (self.denies == other.index or other.denies == self.index)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -37,13 +37,20 @@ def test_scan_text_and_stdin(tiny_model):
     assert r.stdout.decode().startswith("1. score")
 
 
-def test_pruning_options_bound_the_pairs_scored(tiny_model):
+@pytest.mark.parametrize("anchors", [1, 0])
+def test_pruning_options_bound_the_pairs_scored(tiny_model, anchors):
     text = " ".join(path.read_text(encoding="utf-8") for path in sorted(DATA.glob("*.txt")) * 2)
-    r = run("scan", "-", "--model", tiny_model, "--threads", "1", "--stats", "--neighbors", "1", "--anchors", "1",
-            stdin=text.encode())
+    r = run("scan", "-", "--model", tiny_model, "--threads", "1", "--stats", "--neighbors", "1", "--anchors",
+            str(anchors), stdin=text.encode())
     assert r.returncode == 0, r.stderr.decode()
     statements, scored = (int(x) for x in re.search(r"statements (\d+), pairs scored (\d+)", r.stderr.decode()).groups())
-    assert statements > 40 and scored <= 2 * statements + 5  # + the denials, always paired with their claim
+    # + the denials, always paired with their claim
+    assert statements > 40 and scored <= (1 + anchors) * statements + 5
+
+
+def test_negative_anchors_are_refused(tiny_model):
+    r = run("scan", "-", "--model", tiny_model, "--anchors", "-1", stdin=b"Text.")
+    assert r.returncode == 2 and "at least 0" in r.stderr.decode()
 
 
 def test_compare(tiny_model):

@@ -97,6 +97,9 @@ def test_bare_denial_points_back_to_the_named_source():
     doc = segment(text, lang="ro")
     denial = next(s for s in doc if is_denial(s.text))
     assert denial.denies == 0
+    claim, weather = doc.statements[0], doc.statements[1]
+    assert denial.denial_with(claim) and claim.denial_with(denial)
+    assert not denial.denial_with(weather) and not claim.denial_with(weather)
 
 
 @pytest.mark.parametrize("text,lang", [
