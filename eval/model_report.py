@@ -4,7 +4,7 @@
 
 XNLI test has 75,150 rows; on 2 CPU cores the embedded model scores about 30 pairs/s, so by default
 every 10th row of each language is used (--xnli-every 1 for all of it).  The same goes for SNLI test.
---backend onnx gives the same predictions about 1.35x faster; --backend onnx-int8 measures the int8 loss.
+--backend onnx gives the same predictions about 1.3x faster; --backend onnx-int8 measures the int8 loss.
 """
 from __future__ import annotations
 
