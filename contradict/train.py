@@ -201,6 +201,11 @@ def add_commands(sub):
                    help="start from exported weights (e.g. models/e5-small-nli) instead of the plain encoder")
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("average", help="average exported weights of runs of one lineage (a model soup)")
+    p.add_argument("runs", nargs="+", metavar="DIR", help="exported weight dirs (contradict train --export)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(func=_cmd_average)
+
 
 def _cmd_train(args):
     if not args.export_only:
@@ -211,6 +216,52 @@ def _cmd_train(args):
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
+
+
+def average_exports(dirs, out_dir):
+    """Write the element-wise mean of exported weights (a "model soup" of runs of one lineage)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    states = [load_file(str(Path(d) / "model.safetensors")) for d in dirs]
+    if len(states) < 2 or any(s.keys() != states[0].keys() for s in states):
+        raise ValueError("average_exports needs two or more exports of the same architecture")
+    mean = {k: (sum(s[k].float() for s in states) / len(states)).to(torch.float16).contiguous()
+            for k in states[0]}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(mean, str(out / "model.safetensors"), metadata={"format": "pt"})
+    meta = {"average_of": [_run_meta(Path(d)) for d in dirs]}
+    (out / "training.json").write_text(json.dumps(meta, indent=2))
+    return meta
+
+
+def _lineage(meta: dict) -> list:
+    """Every run behind a model: its own, the runs it was warm-started from, the runs it averages."""
+    runs = []
+
+    def walk(part):
+        while part:
+            if "average_of" in part:  # an average may itself be warm-started from, or averaged again
+                for averaged in part["average_of"]:
+                    walk(averaged)
+                return
+            if part not in runs:
+                runs.append(part)
+            part = part.get("previous")
+
+    walk(meta)
+    return runs
+
+
+def _cmd_average(args):
+    from .errors import ContradictError
+
+    missing = [d for d in args.runs if not (Path(d) / "model.safetensors").is_file()]
+    if missing:
+        raise ContradictError(f"no exported weights (model.safetensors) in {', '.join(missing)}")
+    average_exports(args.runs, args.out)  # a ValueError (one run, other shapes) is a one-line CLI error
+    print(f"wrote {args.out}/model.safetensors, the mean of {len(args.runs)} runs")
 
 
 def _run_meta(run) -> dict:
@@ -231,16 +282,14 @@ def unseen_rows(*runs, data_dir=None, pool=None):
 
     Batches are a deterministic function of the seed, so the rows in batches after `steps_done`
     were never shown to the model.  A warm-started model lists every run of its lineage (its
-    training.json keeps the previous run's under `previous`).
+    training.json keeps the previous run's under `previous`, an average its runs' under `average_of`).
     """
     import pandas as pd
 
     from . import datasets
     from .embedded import build_tokenizer, find_e5_file, read_e5_file
 
-    metas = [_run_meta(run) for run in runs]
-    while metas[-1].get("previous"):
-        metas.append(metas[-1]["previous"])
+    metas = [meta for run in runs for meta in _lineage(_run_meta(run))]
     pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()
     rows = build_examples(pool, metas[0]["swap_contradictions"])
     tokenizer = build_tokenizer(read_e5_file(find_e5_file()))

@@ -54,3 +54,42 @@ def test_unseen_rows_exclude_every_run_of_the_lineage(tmp_path):
     after_first = pairs(training.unseen_rows(tmp_path / "head", pool=pool))
     after_both = pairs(training.unseen_rows(tmp_path / "head2", pool=pool))
     assert after_both < after_first < pairs(pool) | {(h, p) for p, h in pairs(pool)}
+
+
+def _fake_export(directory, value, meta):
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    directory.mkdir()
+    save_file({"classifier.weight": torch.full((3, 4), value, dtype=torch.float16)},
+              str(directory / "model.safetensors"))
+    (directory / "training.json").write_text(json.dumps(meta))
+
+
+def test_average_is_the_mean_and_keeps_every_run_of_the_lineage(tmp_path):
+    from safetensors.torch import load_file
+
+    first = {"seed": 13, "steps_done": 4}
+    second = {"seed": 14, "steps_done": 2, "previous": first}
+    _fake_export(tmp_path / "a", 1.0, first)
+    _fake_export(tmp_path / "b", 2.0, second)
+    meta = training.average_exports([tmp_path / "a", tmp_path / "b"], tmp_path / "soup")
+
+    mean = load_file(str(tmp_path / "soup" / "model.safetensors"))["classifier.weight"]
+    assert mean.dtype.is_floating_point and mean.float().eq(1.5).all()
+    assert [run["seed"] for run in training._lineage(meta)] == [13, 14]  # run 13 counted once
+    continued = {"seed": 15, "steps_done": 3, "previous": meta}  # warm-started from the average
+    assert [run["seed"] for run in training._lineage(continued)] == [15, 13, 14]
+
+
+def test_average_command_refuses_missing_or_single_runs(tmp_path, capsys):
+    from contradict.cli import main
+
+    _fake_export(tmp_path / "a", 1.0, {"seed": 13, "steps_done": 1})
+    assert main(["average", str(tmp_path / "a"), str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert main(["average", str(tmp_path / "a"), "--out", str(tmp_path / "o")]) == 2
+    assert "two or more" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
