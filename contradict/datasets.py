@@ -60,6 +60,7 @@ def xnli(split: str = "test", langs=XNLI_LANGS, root=None) -> pd.DataFrame:
                          quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
         df["lang"] = lang
         df["row"] = range(len(df))
+        df["item"] = [f"xnli-{split}:{i}" for i in range(len(df))]  # row i is one item in every language
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 
@@ -92,13 +93,15 @@ def rte3(split: str = "test", root=None) -> pd.DataFrame:
     multi = pd.read_csv(_need(base / "rte3_3way_multi" / f"rte3_{split}_3way_en_de_it.tsv"), sep="\t",
                         dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False)
     frames = [pd.DataFrame({"premise": multi["premise"], "hypothesis": multi["hypothesis"],
-                            "label": multi["label_3way"].str.lower(), "lang": multi["lang"]})]
+                            "label": multi["label_3way"].str.lower(), "lang": multi["lang"],
+                            "item": f"rte3-{split}:" + multi["id"]})]  # one id, one item in each language
     fr_name = {"dev": "RTE3-FR-dev-set-3class.tsv", "test": "RTE3-FR-test-gold-3class.tsv"}[split]
     fr_path = base / "rte3_fr" / fr_name
     if fr_path.exists():
         fr = pd.read_csv(fr_path, sep="\t", dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False)
         frames.append(pd.DataFrame({"premise": fr["premise"], "hypothesis": fr["hypothesis"],
-                                    "label": fr["label_text"].str.lower(), "lang": "fr"}))
+                                    "label": fr["label_text"].str.lower(), "lang": "fr",
+                                    "item": f"rte3-{split}:" + fr["id"]}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -171,6 +174,7 @@ def training_pool(root=None) -> pd.DataFrame:
     frames = [xnli("dev", root=root), snli("dev", root=root), sick("train", root=root),
               ronli("validation", root=root), rte3("dev", root=root), control("dev", root=root),
               cad("train", root=root)]
-    pool = pd.concat([f[["premise", "hypothesis", "label", "lang"]] for f in frames], ignore_index=True)
+    pool = pd.concat([f.reindex(columns=["premise", "hypothesis", "label", "lang", "item"]) for f in frames],
+                     ignore_index=True)  # `item`: translations of one item share it (XNLI, RTE-3), else empty
     pool = pool[pool["label"].isin(LABELS)]
     return pool.drop_duplicates(["premise", "hypothesis"]).reset_index(drop=True)

@@ -69,6 +69,11 @@ def model_path(model: str) -> str:
         from .embedded import ensure_default_model
 
         return str(ensure_default_model())
+    exported = Path(preset.model)
+    if (exported / "training.json").is_file() and not (exported / "config.json").is_file():
+        from .embedded import ensure_default_model  # weights from `contradict train --export` / `average`
+
+        return str(ensure_default_model(exported))
     return preset.model
 
 

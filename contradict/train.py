@@ -278,7 +278,7 @@ def _run_meta(run) -> dict:
 
 
 def unseen_rows(*runs, data_dir=None, pool=None):
-    """Training-pool rows none of `runs` has reached: held-out data for fitting a temperature.
+    """Training-pool rows none of `runs` has reached, nor their translations: data to fit a temperature on.
 
     Batches are a deterministic function of the seed, so the rows in batches after `steps_done`
     were never shown to the model.  A warm-started model lists every run of its lineage (its
@@ -305,6 +305,12 @@ def unseen_rows(*runs, data_dir=None, pool=None):
             return pd.DataFrame(columns=["premise", "hypothesis", "label"])
         batches = _batches(lengths, meta["batch_size"], meta["seed"])
         seen |= {i for batch in batches[:meta["steps_done"]] for i in batch}
+    # a translation of a seen item is not unseen (XNLI dev is one set of 2,490 items in 15 languages)
+    items = [i if isinstance(i, str) else None for i in (pool["item"] if "item" in pool else [None] * len(pool))]
+    if metas[0]["swap_contradictions"]:  # aligned with build_examples' reversed contradiction rows
+        items += [i for i, label in zip(items, pool["label"]) if label == "contradiction"]
+    seen_items = {items[i] for i in seen} - {None}
     seen_pairs = {(rows[i][0], rows[i][1]) for i in seen} | {(rows[i][1], rows[i][0]) for i in seen}
-    unseen = [r for i, r in enumerate(rows) if i not in seen and (r[0], r[1]) not in seen_pairs]
+    unseen = [r for i, r in enumerate(rows)
+              if i not in seen and (r[0], r[1]) not in seen_pairs and items[i] not in seen_items]
     return pd.DataFrame(unseen, columns=["premise", "hypothesis", "label"])

@@ -1,4 +1,6 @@
 """The training path on a few of our own pairs: checkpoint, resume, export, load as the default."""
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -37,6 +39,16 @@ def test_checkpoint_resume_export_and_load(tmp_path):
     model_dir = ensure_default_model(head_dir=tmp_path / "head", cache_dir=tmp_path / "cache")
     found = Detector(str(model_dir), threshold=0.0, threads=1).find("Podul e deschis. Podul e închis.")
     assert len(found) == 1
+
+
+def test_exported_weights_load_by_their_folder(tmp_path, monkeypatch):
+    from contradict.scoring import model_path
+
+    monkeypatch.setenv("CONTRADICT_CACHE", str(tmp_path / "cache"))
+    training.train(tmp_path / "run", max_steps=1, batch_size=4, pool=POOL)
+    training.export_checkpoint(tmp_path / "run", tmp_path / "head")
+    converted = Path(model_path(str(tmp_path / "head")))  # `--model runs/mine/export` in the CLI
+    assert converted.parent == tmp_path / "cache" and (converted / "config.json").is_file()
 
 
 def test_unseen_rows_exclude_every_run_of_the_lineage(tmp_path):
@@ -93,3 +105,19 @@ def test_average_command_refuses_missing_or_single_runs(tmp_path, capsys):
     assert main(["average", str(tmp_path / "a"), "--out", str(tmp_path / "o")]) == 2
     assert "two or more" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_unseen_rows_leave_out_translations_of_seen_items():
+    words = ["podul", "trenul", "școala", "ploaia", "orașul", "muntele", "râul", "satul"]
+    pool = pd.DataFrame({
+        "premise": [f"{w} e aici." for w in words] + [f"the {w} is here." for w in words],
+        "hypothesis": [f"{w} e departe." for w in words] + [f"the {w} is far." for w in words],
+        "label": ["neutral"] * 16, "lang": ["ro"] * 8 + ["en"] * 8,
+        "item": [f"x:{i}" for i in range(8)] * 2,  # row i in Romanian and in English: one item
+    })
+    run = {"seed": 13, "steps_done": 2, "batch_size": 2, "max_length": 64, "swap_contradictions": False}
+    unseen = training.unseen_rows(run, pool=pool)
+    kept = pool.merge(unseen, on=["premise", "hypothesis"])
+    assert 0 < len(kept) <= 16 - 4
+    per_item = kept.groupby("item").size()
+    assert (per_item == 2).all()  # an item is held out in both languages or not at all
