@@ -60,7 +60,7 @@ def xnli(split: str = "test", langs=XNLI_LANGS, root=None) -> pd.DataFrame:
                          quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
         df["lang"] = lang
         df["row"] = range(len(df))
-        df["item"] = [f"xnli-{split}:{i}" for i in range(len(df))]  # row i is one item in every language
+        df["item"] = f"xnli-{split}:" + df["row"].astype(str)  # row i is one item in every language
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 

@@ -35,10 +35,11 @@ def _batches(lengths, batch_size, seed, chunk=64):
     return batches
 
 
-def build_examples(pool, swap_contradictions: bool):
-    rows = list(zip(pool["premise"], pool["hypothesis"], pool["label"]))
+def build_examples(pool, swap_contradictions: bool, extra=()):
+    """(premise, hypothesis, label, *extra columns) rows; `extra` rides along with a reversed row."""
+    rows = list(zip(pool["premise"], pool["hypothesis"], pool["label"], *(pool[c] for c in extra)))
     if swap_contradictions:  # contradiction is symmetric: both orders are valid examples
-        rows += [(h, p, l) for p, h, l in rows if l == "contradiction"]
+        rows += [(h, p, l, *rest) for p, h, l, *rest in rows if l == "contradiction"]
     return rows
 
 
@@ -291,7 +292,10 @@ def unseen_rows(*runs, data_dir=None, pool=None):
 
     metas = [meta for run in runs for meta in _lineage(_run_meta(run))]
     pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()
-    rows = build_examples(pool, metas[0]["swap_contradictions"])
+    with_items = build_examples(pool, metas[0]["swap_contradictions"], extra=["item"] if "item" in pool else [])
+    rows = [row[:3] for row in with_items]
+    # a translation of a seen item is not unseen (XNLI dev is one set of 2,490 items in 15 languages)
+    items = [row[3] if len(row) > 3 and isinstance(row[3], str) else None for row in with_items]
     tokenizer = build_tokenizer(read_e5_file(find_e5_file()))
     seen, lengths_at = set(), {}
     for meta in metas:
@@ -305,10 +309,6 @@ def unseen_rows(*runs, data_dir=None, pool=None):
             return pd.DataFrame(columns=["premise", "hypothesis", "label"])
         batches = _batches(lengths, meta["batch_size"], meta["seed"])
         seen |= {i for batch in batches[:meta["steps_done"]] for i in batch}
-    # a translation of a seen item is not unseen (XNLI dev is one set of 2,490 items in 15 languages)
-    items = [i if isinstance(i, str) else None for i in (pool["item"] if "item" in pool else [None] * len(pool))]
-    if metas[0]["swap_contradictions"]:  # aligned with build_examples' reversed contradiction rows
-        items += [i for i, label in zip(items, pool["label"]) if label == "contradiction"]
     seen_items = {items[i] for i in seen} - {None}
     seen_pairs = {(rows[i][0], rows[i][1]) for i in seen} | {(rows[i][1], rows[i][0]) for i in seen}
     unseen = [r for i, r in enumerate(rows)
