@@ -43,6 +43,45 @@ def build_examples(pool, swap_contradictions: bool, extra=()):
     return rows
 
 
+def mix_languages(pool, share: float, seed: int):
+    """Pair a share of premises with the same item's hypothesis in another language.
+
+    XNLI and RTE-3 are parallel (rows of one item share `item` and label), so a premise in Greek with
+    its hypothesis in Swahili is a correctly labelled pair the model has not met in that form: more
+    distinct inputs from a pool whose items it has seen many times.  Row positions do not change.
+    """
+    if share <= 0 or "item" not in pool:
+        return pool
+    rng = random.Random(seed)
+    keyed = pool["item"].map(lambda item: isinstance(item, str) and item != "")
+    versions = {}  # (item, label) -> [(lang, hypothesis)]
+    for item, label, lang, hypothesis in zip(pool["item"][keyed], pool["label"][keyed], pool["lang"][keyed],
+                                             pool["hypothesis"][keyed]):
+        versions.setdefault((item, label), []).append((lang, hypothesis))
+    hypotheses = list(pool["hypothesis"])
+    for i, (item, label, lang) in enumerate(zip(pool["item"], pool["label"], pool["lang"])):
+        if not keyed.iloc[i] or rng.random() >= share:
+            continue
+        others = [h for other, h in versions[(item, label)] if other != lang]
+        if others:
+            hypotheses[i] = rng.choice(others)
+    return pool.assign(hypothesis=hypotheses)
+
+
+def _layer_groups(model, lr: float, layer_decay: float):
+    """AdamW groups for the encoder: layer k of n trains at lr * layer_decay ** (n - 1 - k)."""
+    groups = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad or not name.startswith("bert."):
+            continue
+        parts = name.split(".")
+        depth = int(parts[3]) if parts[1:3] == ["encoder", "layer"] else None
+        groups.setdefault(depth, []).append(param)
+    layers = sum(1 for depth in groups if depth is not None)
+    return [{"params": params, "lr": lr * (layer_decay ** (layers - 1 - depth) if depth is not None else 1.0)}
+            for depth, params in sorted(groups.items(), key=lambda kv: -1 if kv[0] is None else kv[0])]
+
+
 def export(model, out_dir: Path, meta: dict):
     import torch
     from safetensors.torch import save_file
@@ -57,7 +96,8 @@ def export(model, out_dir: Path, meta: dict):
 
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           threads=1, warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
-          swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None):
+          swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
+          cross_lingual=0.0, layer_decay=1.0):
     import numpy as np
     import torch
     from tqdm.auto import tqdm
@@ -88,7 +128,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     if extra is not None:
         import pandas as pd
         pool = pd.concat([pool, extra], ignore_index=True)
-    rows = build_examples(pool, swap_contradictions)
+    rows = build_examples(mix_languages(pool, cross_lingual, seed), swap_contradictions)
     enc = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True, max_length=max_length)
     ids = enc["input_ids"]
     labels = [LABEL_IDS[r[2]] for r in rows]
@@ -97,8 +137,9 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     total = max_steps or int(per_epoch * epochs)
 
     head = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("bert.")]
-    body = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("bert.")]
-    optim = torch.optim.AdamW([{"params": body, "lr": lr}, {"params": head, "lr": head_lr}], weight_decay=0.01)
+    body_groups = _layer_groups(model, lr, layer_decay)
+    body = [p for group in body_groups for p in group["params"]]
+    optim = torch.optim.AdamW(body_groups + [{"params": head, "lr": head_lr}], weight_decay=0.01)
     warm = max(1, int(total * warmup))
     sched = torch.optim.lr_scheduler.LambdaLR(
         optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
@@ -122,7 +163,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 seed=seed, init_from=str(init_from) if init_from else None, epochs=epochs,
                 batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
                 label_smoothing=label_smoothing, examples=len(rows), total_steps=total,
-                swap_contradictions=swap_contradictions)
+                swap_contradictions=swap_contradictions, cross_lingual=cross_lingual, layer_decay=layer_decay)
     log.info("start %s", json.dumps(meta))
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
@@ -200,6 +241,10 @@ def add_commands(sub):
     p.add_argument("--export-only", action="store_true", help="only export the last checkpoint")
     p.add_argument("--init-from", default=None, metavar="DIR",
                    help="start from exported weights (e.g. models/e5-small-nli) instead of the plain encoder")
+    p.add_argument("--cross-lingual", type=float, default=0.0, metavar="SHARE",
+                   help="share of parallel rows (XNLI, RTE-3) whose hypothesis comes from another language")
+    p.add_argument("--layer-decay", type=float, default=1.0,
+                   help="each encoder layer below the top trains at this times the learning rate above it")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("average", help="average exported weights of runs of one lineage (a model soup)")
@@ -213,7 +258,7 @@ def _cmd_train(args):
         train(args.work_dir, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
               max_length=args.max_length, seed=args.seed, threads=args.threads,
               checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps,
-              init_from=args.init_from)
+              init_from=args.init_from, cross_lingual=args.cross_lingual, layer_decay=args.layer_decay)
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
@@ -299,11 +344,15 @@ def unseen_rows(*runs, data_dir=None, pool=None):
     tokenizer = build_tokenizer(read_e5_file(find_e5_file()))
     seen, lengths_at = set(), {}
     for meta in metas:
-        if meta["max_length"] not in lengths_at:  # runs of a lineage usually share it: tokenize once
-            ids = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True,
+        mixed = meta.get("cross_lingual", 0.0)  # mixing moves no row, but changes lengths, hence batches
+        key = (meta["max_length"], mixed, meta["seed"] if mixed else None)
+        if key not in lengths_at:  # runs of a lineage usually share it: tokenize once
+            texts = rows if not mixed else build_examples(mix_languages(pool, mixed, meta["seed"]),
+                                                          meta["swap_contradictions"])
+            ids = tokenizer([r[0] for r in texts], [r[1] for r in texts], truncation=True,
                             max_length=meta["max_length"])["input_ids"]
-            lengths_at[meta["max_length"]] = [len(x) for x in ids]
-        lengths = lengths_at[meta["max_length"]]
+            lengths_at[key] = [len(x) for x in ids]
+        lengths = lengths_at[key]
         per_epoch = math.ceil(len(rows) / meta["batch_size"])
         if meta["steps_done"] >= per_epoch:
             return pd.DataFrame(columns=["premise", "hypothesis", "label"])

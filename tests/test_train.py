@@ -121,3 +121,50 @@ def test_unseen_rows_leave_out_translations_of_seen_items():
     assert 0 < len(kept) <= 16 - 4
     per_item = kept.groupby("item").size()
     assert (per_item == 2).all()  # an item is held out in both languages or not at all
+
+
+def test_cross_lingual_rows_keep_their_label_and_position():
+    pool = pd.DataFrame({
+        "premise": ["Podul e închis.", "The bridge is closed.", "Die Brücke ist zu.", "Plouă.", "It rains."],
+        "hypothesis": ["Podul e deschis.", "The bridge is open.", "Die Brücke ist offen.", "E soare.", "It is sunny."],
+        "label": ["contradiction"] * 3 + ["neutral"] * 2,
+        "lang": ["ro", "en", "de", "ro", "en"],
+        "item": ["x:0", "x:0", "x:0", "x:1", "x:1"],
+    })
+    mixed = training.mix_languages(pool, 1.0, seed=3)
+    assert list(mixed["premise"]) == list(pool["premise"]) and list(mixed["label"]) == list(pool["label"])
+    for hypothesis, item, lang in zip(mixed["hypothesis"], pool["item"], pool["lang"]):
+        same_item = pool[(pool["item"] == item)]
+        assert hypothesis in set(same_item["hypothesis"])  # another translation of the same item...
+        assert hypothesis not in set(same_item[same_item["lang"] == lang]["hypothesis"])  # ...not its own
+    assert training.mix_languages(pool, 0.0, seed=3) is pool
+    assert list(training.mix_languages(pool, 1.0, seed=3)["hypothesis"]) == list(mixed["hypothesis"])  # seeded
+
+
+def test_layer_decay_lowers_the_learning_rate_of_lower_layers():
+    from contradict.embedded import build_nli_model, find_e5_file, read_e5_file
+
+    model = build_nli_model(read_e5_file(find_e5_file()), head_dir=None)
+    groups = training._layer_groups(model, 1e-4, 0.5)
+    rates = [g["lr"] for g in groups]
+    assert rates[0] == 1e-4  # the parts outside the layer stack (pooler) train at the full rate
+    assert rates[-1] == 1e-4 and rates[-2] == 5e-5 and rates[1] == pytest.approx(1e-4 * 0.5 ** 11)
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+    grouped = [id(p) for g in groups for p in g["params"]]
+    assert len(grouped) == len(set(grouped))
+    assert set(grouped) == {id(p) for n, p in model.named_parameters() if n.startswith("bert.") and id(p) in trainable}
+
+
+def test_a_cross_lingual_run_knows_which_items_it_saw(tmp_path):
+    words = ["podul", "trenul", "școala", "ploaia", "orașul", "muntele", "râul", "satul"]
+    pool = pd.DataFrame({
+        "premise": [f"{w} e aici." for w in words] + [f"the {w} is here." for w in words],
+        "hypothesis": [f"{w} e departe." for w in words] + [f"the {w} is far." for w in words],
+        "label": ["neutral"] * 16, "lang": ["ro"] * 8 + ["en"] * 8,
+        "item": [f"x:{i}" for i in range(8)] * 2,
+    })
+    training.train(tmp_path / "run", max_steps=2, batch_size=2, pool=pool, cross_lingual=1.0, layer_decay=0.8)
+    meta = training.export_checkpoint(tmp_path / "run", tmp_path / "head")
+    assert meta["cross_lingual"] == 1.0 and meta["layer_decay"] == 0.8
+    kept = pool.merge(training.unseen_rows(tmp_path / "head", pool=pool), on=["premise", "hypothesis"])
+    assert 8 <= len(kept) <= 12 and (kept.groupby("item").size() == 2).all()  # 2 batches of 2: 2-4 items seen
