@@ -105,6 +105,10 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     from . import datasets
     from .embedded import build_nli_model, build_tokenizer, find_e5_file, read_e5_file
 
+    if not 0.0 <= cross_lingual <= 1.0:
+        raise ValueError(f"--cross-lingual is a share of rows, between 0 and 1 (got {cross_lingual})")
+    if not 0.0 < layer_decay <= 1.0:
+        raise ValueError(f"--layer-decay must be above 0 and at most 1 (got {layer_decay})")
     torch.set_num_threads(threads)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)

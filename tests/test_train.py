@@ -168,3 +168,12 @@ def test_a_cross_lingual_run_knows_which_items_it_saw(tmp_path):
     assert meta["cross_lingual"] == 1.0 and meta["layer_decay"] == 0.8
     kept = pool.merge(training.unseen_rows(tmp_path / "head", pool=pool), on=["premise", "hypothesis"])
     assert 8 <= len(kept) <= 12 and (kept.groupby("item").size() == 2).all()  # 2 batches of 2: 2-4 items seen
+
+
+@pytest.mark.parametrize("option", [["--cross-lingual", "1.5"], ["--layer-decay", "0"]])
+def test_train_refuses_out_of_range_recipe_options(tmp_path, capsys, option):
+    from contradict.cli import main
+
+    assert main(["train", "--work-dir", str(tmp_path / "run"), *option]) == 2
+    assert option[0] in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # refused before any work
