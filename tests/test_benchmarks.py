@@ -46,3 +46,23 @@ def test_bench_scoring_prints_speedups(tiny_model):
     result = run("bench_scoring.py", "--model", tiny_model, "--pairs", "40", "--backend", "torch")
     assert result.returncode == 0, result.stderr
     assert "speedup_vs_pipeline_default:" in result.stdout and "speedup_vs_pipeline_batched:" in result.stdout
+
+
+def test_paired_difference_counts_disagreements():
+    import compare_models
+
+    diff, se, disagree = compare_models.paired_difference([1, 1, 0, 0], [1, 0, 1, 1])
+    assert diff == pytest.approx(0.25) and disagree == pytest.approx(0.75) and se > 0
+
+
+@pytest.mark.slow
+def test_compare_models_on_one_model_finds_no_difference(tiny_model, tmp_path):
+    rows = tmp_path / "pairs.jsonl"
+    rows.write_text("".join(f'{{"premise": "Podul {i} e închis.", "hypothesis": "Podul {i} e deschis.", '
+                            f'"label": "contradiction"}}\n' for i in range(6)), encoding="utf-8")
+    result = run("compare_models.py", tiny_model, tiny_model, "--data", str(rows), "--every", "2", "--offset", "1",
+                 "--backend", "torch", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("n=3 ") == 2 and "paired_difference: +0.0000" in result.stdout
+    refused = run("compare_models.py", tiny_model, tiny_model, "--data", str(rows), "--every", "2", "--offset", "2")
+    assert refused.returncode == 2 and "--offset" in refused.stderr and "Traceback" not in refused.stderr

@@ -1,0 +1,60 @@
+"""Two models on the same labelled rows: each one's accuracy and their paired difference with its standard error.
+
+    python eval/compare_models.py runs/r3/export models/e5-small-nli --data xnli --every 10 --offset 5
+
+A paired difference (same rows, both models) is far tighter than comparing two accuracies: what counts
+is how often the models disagree.  --offset picks a slice disjoint from the model card's (offset 0), to
+confirm a gain that was first seen on the card's rows.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from contradict import evaluate
+from contradict.errors import ContradictError
+from contradict.onnx_backend import BACKENDS
+
+
+def paired_difference(correct_a, correct_b) -> tuple[float, float, float]:
+    """(mean of b − a, its standard error, share of rows where the two differ)."""
+    a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
+    diff = b - a
+    se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+    return float(diff.mean()), float(se), float(np.mean(a != b))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model_a")
+    parser.add_argument("model_b")
+    parser.add_argument("--data", default="xnli", help="a named set (xnli, ronli, ...) or a labelled file")
+    parser.add_argument("--split", default=None, help="of a named set (default: its evaluation split)")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--every", type=int, default=10, help="every K-th row ...")
+    parser.add_argument("--offset", type=int, default=0, help="... starting at this row")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--backend", default="onnx", choices=BACKENDS)
+    args = parser.parse_args(argv)
+    try:
+        if args.every < 1 or not 0 <= args.offset < args.every:
+            raise ContradictError("--every must be at least 1 and --offset between 0 and --every - 1")
+        frame = evaluate.load_pairs(args.data, args.split, args.data_dir).iloc[args.offset::args.every]
+        correct = []
+        for model in (args.model_a, args.model_b):
+            result = evaluate.evaluate_pairs(frame.reset_index(drop=True), model, threads=args.threads,
+                                             model_options={"backend": args.backend}, show_progress_bar=False)
+            correct.append(result.rows["correct"].to_numpy())
+            print(f"{model}: n={len(frame)} accuracy={result.metrics['accuracy']:.3f}", flush=True)
+    except (ContradictError, OSError, ValueError) as exc:
+        print(f"compare_models: {exc}", file=sys.stderr)
+        return 2
+    diff, se, disagree = paired_difference(*correct)
+    print(f"paired_difference: {diff:+.4f} (standard error {se:.4f}; the models disagree on {disagree:.1%} of rows)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
