@@ -261,8 +261,8 @@ def load_pairs(source, split: str | None = None, data_dir=None, columns: dict | 
 
 
 def select_rows(frame: pd.DataFrame, langs: str | Sequence[str] | None = None, sample_every: int | None = None,
-                limit: int | None = None) -> pd.DataFrame:
-    """Rows in `langs`, then every `sample_every`-th row (deterministic), then the first `limit`."""
+                limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """Rows in `langs`, then every `sample_every`-th row from `offset` (deterministic), then the first `limit`."""
     if langs:
         wanted = [x.strip() for x in langs.split(",")] if isinstance(langs, str) else list(langs)
         if "lang" not in frame:
@@ -276,7 +276,9 @@ def select_rows(frame: pd.DataFrame, langs: str | Sequence[str] | None = None, s
         if value is not None and value < 1:
             raise ContradictError(f"{name} must be at least 1")
     if sample_every:
-        frame = frame.iloc[::sample_every]
+        if not 0 <= offset < sample_every:
+            raise ContradictError(f"--offset must be between 0 and {sample_every - 1} (every {sample_every}th row)")
+        frame = frame.iloc[offset::sample_every]
     if limit:
         frame = frame.iloc[:limit]
     if frame.empty:

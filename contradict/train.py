@@ -53,14 +53,14 @@ def mix_languages(pool, share: float, seed: int):
     if share <= 0 or "item" not in pool:
         return pool
     rng = random.Random(seed)
-    keyed = pool["item"].map(lambda item: isinstance(item, str) and item != "")
-    versions = {}  # (item, label) -> [(lang, hypothesis)]
-    for item, label, lang, hypothesis in zip(pool["item"][keyed], pool["label"][keyed], pool["lang"][keyed],
-                                             pool["hypothesis"][keyed]):
-        versions.setdefault((item, label), []).append((lang, hypothesis))
+    rows = list(zip(pool["item"], pool["label"], pool["lang"], pool["hypothesis"]))
+    versions = {}  # (item, label) -> [(lang, hypothesis)]; rows without an item key are not parallel
+    for item, label, lang, hypothesis in rows:
+        if isinstance(item, str) and item:
+            versions.setdefault((item, label), []).append((lang, hypothesis))
     hypotheses = list(pool["hypothesis"])
-    for i, (item, label, lang) in enumerate(zip(pool["item"], pool["label"], pool["lang"])):
-        if not keyed.iloc[i] or rng.random() >= share:
+    for i, (item, label, lang, _) in enumerate(rows):
+        if (item, label) not in versions or rng.random() >= share:
             continue
         others = [h for other, h in versions[(item, label)] if other != lang]
         if others:

@@ -39,12 +39,11 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", default="onnx", choices=BACKENDS)
     args = parser.parse_args(argv)
     try:
-        if args.every < 1 or not 0 <= args.offset < args.every:
-            raise ContradictError("--every must be at least 1 and --offset between 0 and --every - 1")
-        frame = evaluate.load_pairs(args.data, args.split, args.data_dir).iloc[args.offset::args.every]
+        frame = evaluate.select_rows(evaluate.load_pairs(args.data, args.split, args.data_dir),
+                                     sample_every=args.every, offset=args.offset)
         correct = []
         for model in (args.model_a, args.model_b):
-            result = evaluate.evaluate_pairs(frame.reset_index(drop=True), model, threads=args.threads,
+            result = evaluate.evaluate_pairs(frame, model, threads=args.threads,
                                              model_options={"backend": args.backend}, show_progress_bar=False)
             correct.append(result.rows["correct"].to_numpy())
             print(f"{model}: n={len(frame)} accuracy={result.metrics['accuracy']:.3f}", flush=True)
