@@ -1,8 +1,10 @@
 """Two models on the same labelled rows: each one's accuracy and their paired difference with its standard error.
 
     python eval/compare_models.py runs/r3/export models/e5-small-nli --data xnli --every 10 --offset 5
+    python eval/compare_models.py default runs/r3/export,runs/r5/export --data xnli --every 10 --offset 5
 
-A paired difference (same rows, both models) is far tighter than comparing two accuracies: what counts
+A model given as a comma-separated list is the ensemble of those models (their probabilities averaged):
+what an ensemble reaches bounds what distilling from it can give a single model.  A paired difference (same rows, both models) is far tighter than comparing two accuracies: what counts
 is how often the models disagree.  --offset picks a slice disjoint from the model card's (offset 0), to
 confirm a gain that was first seen on the card's rows.
 """
@@ -26,10 +28,16 @@ def paired_difference(correct_a, correct_b) -> tuple[float, float, float]:
     return float(diff.mean()), float(se), float(np.mean(a != b))
 
 
+def ensemble_correct(probs_per_model, labels) -> np.ndarray:
+    """Whether the argmax of the models' mean probabilities hits each row's label."""
+    mean = np.mean(np.stack(probs_per_model), axis=0)
+    return np.asarray(evaluate.LABELS)[mean.argmax(axis=1)] == np.asarray(labels)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model_a")
-    parser.add_argument("model_b")
+    parser.add_argument("model_a", help="a model, or a comma-separated list of models to average")
+    parser.add_argument("model_b", help="likewise")
     parser.add_argument("--data", default="xnli", help="a named set (xnli, ronli, ...) or a labelled file")
     parser.add_argument("--split", default=None, help="of a named set (default: its evaluation split)")
     parser.add_argument("--data-dir", default=None)
@@ -42,11 +50,12 @@ def main(argv=None) -> int:
         frame = evaluate.select_rows(evaluate.load_pairs(args.data, args.split, args.data_dir),
                                      sample_every=args.every, offset=args.offset)
         correct = []
-        for model in (args.model_a, args.model_b):
-            result = evaluate.evaluate_pairs(frame, model, threads=args.threads,
-                                             model_options={"backend": args.backend}, show_progress_bar=False)
-            correct.append(result.rows["correct"].to_numpy())
-            print(f"{model}: n={len(frame)} accuracy={result.metrics['accuracy']:.3f}", flush=True)
+        for spec in (args.model_a, args.model_b):
+            results = [evaluate.evaluate_pairs(frame, model, threads=args.threads,
+                                               model_options={"backend": args.backend}, show_progress_bar=False)
+                       for model in spec.split(",")]
+            correct.append(ensemble_correct([result.probs for result in results], results[0].rows["label"]))
+            print(f"{spec}: n={len(frame)} accuracy={correct[-1].mean():.3f}", flush=True)
     except (ContradictError, OSError, ValueError) as exc:
         print(f"compare_models: {exc}", file=sys.stderr)
         return 2

@@ -55,6 +55,22 @@ def test_paired_difference_counts_disagreements():
     assert diff == pytest.approx(0.25) and disagree == pytest.approx(0.75) and se > 0
 
 
+def test_ensemble_is_judged_on_the_mean_of_its_models_probabilities():
+    import compare_models
+    from contradict.evaluate import LABELS
+
+    # a errs on the first row, b on the second; their mean is right on both
+    model_a = [[0.4, 0.6, 0.0], [0.0, 0.1, 0.9]]
+    model_b = [[0.9, 0.1, 0.0], [0.0, 0.6, 0.4]]
+    labels = [LABELS[0], LABELS[2]]
+    assert compare_models.ensemble_correct([model_a], labels).tolist() == [False, True]
+    assert compare_models.ensemble_correct([model_b], labels).tolist() == [True, False]
+    assert compare_models.ensemble_correct([model_a, model_b], labels).tolist() == [True, True]
+    # probabilities are averaged, not votes counted: two weak wrong answers lose to one sure right one
+    weak_wrong, sure_right = [[0.3, 0.7, 0.0]], [[1.0, 0.0, 0.0]]
+    assert compare_models.ensemble_correct([weak_wrong, weak_wrong, sure_right], [LABELS[0]]).tolist() == [True]
+
+
 @pytest.mark.slow
 def test_compare_models_on_one_model_finds_no_difference(tiny_model, tmp_path):
     rows = tmp_path / "pairs.jsonl"
@@ -64,5 +80,10 @@ def test_compare_models_on_one_model_finds_no_difference(tiny_model, tmp_path):
                  "--backend", "torch", "--threads", "1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("n=3 ") == 2 and "paired_difference: +0.0000" in result.stdout
+    # a model averaged with itself is that model
+    ensemble = run("compare_models.py", tiny_model, f"{tiny_model},{tiny_model}", "--data", str(rows), "--every", "2",
+                   "--backend", "torch", "--threads", "1")
+    assert ensemble.returncode == 0, ensemble.stderr
+    assert f"{tiny_model},{tiny_model}: n=3 " in ensemble.stdout and "paired_difference: +0.0000" in ensemble.stdout
     refused = run("compare_models.py", tiny_model, tiny_model, "--data", str(rows), "--every", "2", "--offset", "2")
     assert refused.returncode == 2 and "--offset" in refused.stderr and "Traceback" not in refused.stderr
