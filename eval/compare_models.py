@@ -4,7 +4,9 @@
     python eval/compare_models.py default runs/r3/export,runs/r5/export --data xnli --every 10 --offset 5
 
 A model given as a comma-separated list is the ensemble of those models (their probabilities averaged):
-what an ensemble reaches bounds what distilling from it can give a single model.  A paired difference (same rows, both models) is far tighter than comparing two accuracies: what counts
+what an ensemble reaches bounds what distilling from it can give a single model.
+
+A paired difference (same rows, both models) is far tighter than comparing two accuracies: what counts
 is how often the models disagree.  --offset picks a slice disjoint from the model card's (offset 0), to
 confirm a gain that was first seen on the card's rows.
 """
@@ -34,6 +36,13 @@ def ensemble_correct(probs_per_model, labels) -> np.ndarray:
     return np.asarray(evaluate.LABELS)[mean.argmax(axis=1)] == np.asarray(labels)
 
 
+def ensemble_members(spec: str) -> list[str]:
+    members = [name.strip() for name in spec.split(",")]
+    if not all(members):
+        raise ValueError(f"empty model name in {spec!r}")
+    return members
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model_a", help="a model, or a comma-separated list of models to average")
@@ -47,13 +56,14 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", default="onnx", choices=BACKENDS)
     args = parser.parse_args(argv)
     try:
+        sides = [ensemble_members(spec) for spec in (args.model_a, args.model_b)]
         frame = evaluate.select_rows(evaluate.load_pairs(args.data, args.split, args.data_dir),
                                      sample_every=args.every, offset=args.offset)
         correct = []
-        for spec in (args.model_a, args.model_b):
+        for spec, members in zip((args.model_a, args.model_b), sides):
             results = [evaluate.evaluate_pairs(frame, model, threads=args.threads,
                                                model_options={"backend": args.backend}, show_progress_bar=False)
-                       for model in spec.split(",")]
+                       for model in members]
             correct.append(ensemble_correct([result.probs for result in results], results[0].rows["label"]))
             print(f"{spec}: n={len(frame)} accuracy={correct[-1].mean():.3f}", flush=True)
     except (ContradictError, OSError, ValueError) as exc:

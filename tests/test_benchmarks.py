@@ -85,5 +85,7 @@ def test_compare_models_on_one_model_finds_no_difference(tiny_model, tmp_path):
                    "--backend", "torch", "--threads", "1")
     assert ensemble.returncode == 0, ensemble.stderr
     assert f"{tiny_model},{tiny_model}: n=3 " in ensemble.stdout and "paired_difference: +0.0000" in ensemble.stdout
+    empty = run("compare_models.py", tiny_model, f"{tiny_model},", "--data", str(rows))
+    assert empty.returncode == 2 and "empty model name" in empty.stderr and "Traceback" not in empty.stderr
     refused = run("compare_models.py", tiny_model, tiny_model, "--data", str(rows), "--every", "2", "--offset", "2")
     assert refused.returncode == 2 and "--offset" in refused.stderr and "Traceback" not in refused.stderr
