@@ -407,6 +407,9 @@ def breakdowns(frame: pd.DataFrame, probs) -> dict:
                              for tag, oks in sorted(seen.items(), key=lambda kv: (-len(kv[1]), kv[0]))}
     if "round" in frame:
         result["per_round"] = _per_group(y, pred, frame["round"])
+    for column in ("source", "phenomenon"):  # the validation pool's sources, our Romanian NLI's phenomena
+        if column in frame:
+            result[f"per_{column}"] = _per_group(y, pred, frame[column])
     if "label4" in frame:
         label4 = frame["label4"].astype(str).values
         result["label4"] = {

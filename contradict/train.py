@@ -97,7 +97,7 @@ def export(model, out_dir: Path, meta: dict):
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           threads=1, warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
           swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
-          cross_lingual=0.0, layer_decay=1.0):
+          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None):
     import numpy as np
     import torch
     from tqdm.auto import tqdm
@@ -128,7 +128,12 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
 
-    pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, for tests
+    weights = datasets.parse_weights(weights) if pool_version == "v2" else None
+    if pool is None:  # `pool`: a DataFrame, for tests
+        if pool_version == "v1":
+            pool = datasets.training_pool(data_dir)
+        else:  # the validation split of pool_v2 never reaches training
+            pool = datasets.weighted_rows(datasets.pool_v2(data_dir), weights, seed)
     if extra is not None:
         import pandas as pd
         pool = pd.concat([pool, extra], ignore_index=True)
@@ -167,7 +172,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 seed=seed, init_from=str(init_from) if init_from else None, epochs=epochs,
                 batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
                 label_smoothing=label_smoothing, examples=len(rows), total_steps=total,
-                swap_contradictions=swap_contradictions, cross_lingual=cross_lingual, layer_decay=layer_decay)
+                swap_contradictions=swap_contradictions, cross_lingual=cross_lingual, layer_decay=layer_decay,
+                pool=pool_version, weights=weights)
     log.info("start %s", json.dumps(meta))
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
@@ -249,6 +255,11 @@ def add_commands(sub):
                    help="share of parallel rows (XNLI, RTE-3) whose hypothesis comes from another language")
     p.add_argument("--layer-decay", type=float, default=1.0,
                    help="each encoder layer below the top trains at this times the learning rate above it")
+    p.add_argument("--pool", choices=("v1", "v2"), default="v2",
+                   help="v2 (default): every training source of the data README and our Romanian NLI, by weight, "
+                        "less a fixed validation share; v1: the first-generation pool of runs 1-6")
+    p.add_argument("--weights", default=None, metavar="NAME=W,...",
+                   help="v2 source weights over the defaults (contradict.datasets.DEFAULT_WEIGHTS), e.g. ronli=0.3")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("average", help="average exported weights of runs of one lineage (a model soup)")
@@ -262,7 +273,8 @@ def _cmd_train(args):
         train(args.work_dir, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
               max_length=args.max_length, seed=args.seed, threads=args.threads,
               checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps,
-              init_from=args.init_from, cross_lingual=args.cross_lingual, layer_decay=args.layer_decay)
+              init_from=args.init_from, cross_lingual=args.cross_lingual, layer_decay=args.layer_decay,
+              pool_version=args.pool, weights=args.weights)
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
@@ -340,6 +352,8 @@ def unseen_rows(*runs, data_dir=None, pool=None):
     from .embedded import build_tokenizer, find_e5_file, read_e5_file
 
     metas = [meta for run in runs for meta in _lineage(_run_meta(run))]
+    if any(meta.get("pool") == "v2" for meta in metas):
+        raise ValueError("a v2-pool run holds out a fixed validation split: calibrate on it (--data validation)")
     pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()
     with_items = build_examples(pool, metas[0]["swap_contradictions"], extra=["item"] if "item" in pool else [])
     rows = [row[:3] for row in with_items]
