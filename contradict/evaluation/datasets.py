@@ -17,21 +17,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import ContradictError
+from ..files import read_jsonl
+from ..labels import LABELS, parse_assignments
+
 DATA_ENV = "CONTRADICT_DATA"
-LABELS = ("entailment", "neutral", "contradiction")
 XNLI_LANGS = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
 RONLI_TO_3WAY = {0: "contradiction", 1: "entailment", 2: "entailment", 3: "neutral"}
 RONLI_4WAY = {0: "contrastive", 1: "entailment", 2: "consequence", 3: "unrelated"}
 _SHORT = {"e": "entailment", "n": "neutral", "c": "contradiction"}
 
 
-class DataNotFound(FileNotFoundError):
-    pass
+class DataNotFound(ContradictError, FileNotFoundError):
+    """A labelled data set, or one of its files, is not where it should be."""
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     candidates = [path, os.environ.get(DATA_ENV),
-                  Path(__file__).resolve().parent.parent.parent / "shared" / "data"]
+                  Path(__file__).resolve().parents[3] / "shared" / "data"]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
@@ -108,7 +111,7 @@ def rte3(split: str = "test", root=None) -> pd.DataFrame:
 
 def control(split: str = "test", root=None) -> pd.DataFrame:
     path = _need(data_dir(root) / "control" / f"{split}.jsonl")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _jsonl(path)
     return _frame([{"premise": r["premise"], "hypothesis": r["hypothesis"], "label": _SHORT[r["label"]]}
                    for r in rows], "en")
 
@@ -130,7 +133,7 @@ def anli(split: str = "dev", rounds=("r1", "r2", "r3"), root=None) -> pd.DataFra
 def fever_symmetric(split: str = "test", root=None) -> pd.DataFrame:
     """Claim vs evidence; REFUTES is contradiction, SUPPORTS (and the rest) is not."""
     path = _need(data_dir(root) / "fever_symmetric" / f"symmetric_v0.2_fever_symmetric_{split}.jsonl")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _jsonl(path)
     return _frame([{"premise": r["evidence"], "hypothesis": r["claim"],
                     "label": "contradiction" if r["gold_label"] == "REFUTES" else "entailment"}
                    for r in rows], "en")
@@ -149,14 +152,13 @@ def cad(split: str = "train", root=None) -> pd.DataFrame:
 
 def breaking_nli(split: str = "test", root=None) -> pd.DataFrame:
     path = _need(data_dir(root) / "breaking_nli" / "dataset.jsonl")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _jsonl(path)
     return _frame([{"premise": r["sentence1"], "hypothesis": r["sentence2"], "label": r["gold_label"],
                     "category": r["category"]} for r in rows], "en")
 
 
 def _jsonl(path: Path) -> list[dict]:
-    with _need(path).open(encoding="utf-8-sig") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return read_jsonl(_need(path))
 
 
 def _tsv(path: Path, **kwargs) -> pd.DataFrame:
@@ -315,7 +317,7 @@ RO_NLI_ENV = "CONTRADICT_RO_NLI"
 
 def ro_nli_dir(path=None) -> Path:
     """data/ro_nli of the checkout (or `path` / $CONTRADICT_RO_NLI): our own Romanian NLI, in git."""
-    for candidate in (path, os.environ.get(RO_NLI_ENV), Path(__file__).resolve().parent.parent / "data" / "ro_nli"):
+    for candidate in (path, os.environ.get(RO_NLI_ENV), Path(__file__).resolve().parents[2] / "data" / "ro_nli"):
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
     raise DataNotFound(f"no Romanian NLI directory (data/ro_nli of a checkout): pass a path or set {RO_NLI_ENV}")
@@ -378,13 +380,13 @@ VALIDATION_SHARE = 0.03
 def parse_weights(spec: str | dict | None) -> dict[str, float]:
     """'ro-nli=4,ronli=0.3' (or a dict) over DEFAULT_WEIGHTS; unknown names are an error."""
     weights = dict(DEFAULT_WEIGHTS)
-    if not spec:
-        return weights
-    items = spec.items() if isinstance(spec, dict) else (i.split("=", 1) for i in spec.split(",") if i)
-    for name, value in items:
+    for name, value in parse_assignments(spec, "--weights", "SOURCE=weight").items():
         if name not in POOL_SOURCES:
             raise ValueError(f"unknown pool source {name!r}; known: {', '.join(POOL_SOURCES)}")
-        weights[name] = float(value)
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ValueError(f"pool weight {name}={value!r} is not a number") from None
         if weights[name] < 0:
             raise ValueError(f"a pool weight cannot be negative ({name}={value})")
     return weights

@@ -26,7 +26,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import ContradictError
+from ..errors import ContradictError
+from ..files import fingerprint
+from ..labels import LABELS
 
 SCHEMA_VERSION = 1
 _SQL_VARIABLES = 500  # per IN (...) query: far below every SQLite build's limit
@@ -97,14 +99,11 @@ class ScoreCache:
                                              (key,)).fetchone()
         if row and row[0] == stat.st_size and row[1] == stat.st_mtime_ns:
             return row[2]
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        digest = fingerprint([path], content=True, length=64)
         with self._lock:
             self._connection().execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                                       (key, stat.st_size, stat.st_mtime_ns, digest.hexdigest()))
-        return digest.hexdigest()
+                                       (key, stat.st_size, stat.st_mtime_ns, digest))
+        return digest
 
     def model_id(self, identity: str) -> int:
         with self._lock:
@@ -119,7 +118,7 @@ class ScoreCache:
         position: dict[bytes, list[int]] = {}
         for i, d in enumerate(digests):
             position.setdefault(d, []).append(i)
-        logits = np.zeros((len(pairs), 3), dtype=np.float32)
+        logits = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         found = np.zeros(len(pairs), dtype=bool)
         unique = list(position)
         with self._lock:

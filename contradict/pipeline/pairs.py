@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..defaults import ANCHORS, MAX_EXHAUSTIVE, NEIGHBORS
 from .features import facts
 from .statements import Statement
 
@@ -34,8 +35,8 @@ def _key(a: Statement, b: Statement):
         ((b.doc, b.index), (a.doc, a.index))
 
 
-def candidate_pairs(statements: Sequence[Statement], embed: Embed | None = None, max_exhaustive: int = 40,
-                    neighbors: int = 6, anchors: int = 4, cross_only: bool = False) -> list[tuple[int, int]]:
+def candidate_pairs(statements: Sequence[Statement], embed: Embed | None = None, max_exhaustive: int = MAX_EXHAUSTIVE,
+                    neighbors: int = NEIGHBORS, anchors: int = ANCHORS, cross_only: bool = False) -> list[tuple[int, int]]:
     """Unordered pairs (i, j), i < j, of positions in `statements`, in a deterministic order."""
     n = len(statements)
     pos = {(s.doc, s.index): i for i, s in enumerate(statements)}

@@ -32,8 +32,9 @@ from typing import Sequence
 
 import numpy as np
 
+from ..defaults import THRESHOLD
+from ..labels import CONTRADICTION, ENTAILMENT, LABELS
 from .features import evidence_kinds, facts, surface_evidence, topical_overlap
-from .scoring import LABELS
 from .statements import Statement
 
 MIN_PAIRS_FOR_BACKGROUND = 3
@@ -77,11 +78,10 @@ def _background(raw: dict[tuple[int, int], float], n: int) -> dict[tuple[int, in
 
 
 def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], probs_ab: np.ndarray,
-         probs_ba: np.ndarray, threshold: float = 0.2, top_k: int | None = None,
+         probs_ba: np.ndarray, threshold: float = THRESHOLD, top_k: int | None = None,
          reverse_scored: Sequence[bool] | None = None) -> list[Contradiction]:
     """Contradictions among `pairs` (positions into `statements`), most specific first."""
-    c = LABELS.index("contradiction")
-    raw = {tuple(p): float((probs_ab[k, c] + probs_ba[k, c]) / 2) for k, p in enumerate(pairs)}
+    raw = {tuple(p): float((probs_ab[k, CONTRADICTION] + probs_ba[k, CONTRADICTION]) / 2) for k, p in enumerate(pairs)}
     background = _background(raw, len(statements))
     found = []
     for k, (i, j) in enumerate(pairs):
@@ -97,7 +97,7 @@ def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], prob
         kinds = evidence_kinds(fa, fb, a.source, b.source)
         if denial:
             kinds.append("denial")
-        entailment = max(probs_ab[k, LABELS.index("entailment")], probs_ba[k, LABELS.index("entailment")])
+        entailment = max(probs_ab[k, ENTAILMENT], probs_ba[k, ENTAILMENT])
         # a figure changed in the same words reads to the model as a restatement: entailment is no counter-sign
         damping = 1.0 if "changed-figure" in kinds else 1.0 - float(entailment) / 2
         surface_part = surface_evidence(kinds, fa, fb) * damping

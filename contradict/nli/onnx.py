@@ -9,11 +9,8 @@ The graph is exported once per model and kept in the user cache.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import shutil
-import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +18,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .errors import ContradictError
+from ..errors import ContradictError
+from ..files import fingerprint, publish_dir, publish_file
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 INT8_GRAPH = "model.int8-rr.onnx"  # named by recipe: a cache written by an older recipe is not reused
@@ -52,16 +50,12 @@ def _model_key(path: str, model) -> str:
     import onnxruntime
     import torch
 
-    digest = hashlib.sha256(f"{torch.__version__} {onnxruntime.__version__} {EXPORT_RECIPE}".encode())
+    versions = [torch.__version__, onnxruntime.__version__, EXPORT_RECIPE]
     local = Path(path)
-    if local.is_dir():
-        for f in sorted(local.iterdir()):
-            if f.is_file() and f.name != "calibration.json":
-                stat = f.stat()
-                digest.update(f"{f.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    else:
-        digest.update(f"{path}@{getattr(model.config, '_commit_hash', None)}".encode())
-    return digest.hexdigest()[:16]
+    if local.is_dir():  # calibration.json only sets a temperature, applied after the graph
+        return fingerprint(sorted(f for f in local.iterdir() if f.is_file() and f.name != "calibration.json"),
+                           extra=versions)
+    return fingerprint([], extra=versions + [f"{path}@{getattr(model.config, '_commit_hash', None)}"])
 
 
 def _first_token_only(model) -> bool:
@@ -103,7 +97,7 @@ def _positional(model, names, output: str):
     `output` "logits" (a classifier) or "mean_pooled" (L2-normalised mean of the last hidden states)."""
     import torch
 
-    from .embedded import mean_pooled
+    from .hf import mean_pooled
 
     first_token = output == "logits" and _first_token_only(model)
 
@@ -212,31 +206,17 @@ def _quantize(source: Path, target: Path):
 def onnx_file(model, tokenizer, path: str, backend: str, output: str = "logits") -> Path:
     """The cached .onnx graph for `backend`, exported (and quantized) on first use; `output` as in _positional."""
     _require()
-    from .embedded import cache_root
+    from ..files import cache_root
 
     key = _model_key(path, model) + ("" if output == "logits" else f"-{output}")
     folder = cache_root() / "onnx" / key
     name = INT8_GRAPH if backend == "onnx-int8" else "model.onnx"
     try:
         if not (folder / "model.onnx").is_file():
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            # exported into a scratch folder, then renamed: a large model's weights are files beside the graph
-            tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
-            try:
-                _export(model, tokenizer, tmp / "model.onnx", output)
-                os.replace(tmp, folder)
-            except OSError:
-                if not (folder / "model.onnx").is_file():  # unless another process won the race
-                    raise
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+            # a large model's weights are files beside the graph: the whole folder is published at once
+            publish_dir(folder, lambda tmp: _export(model, tokenizer, tmp / "model.onnx", output))
         if not (folder / name).is_file():
-            tmp_file = folder / f".tmp-{os.getpid()}-{name}"
-            try:
-                _quantize(folder / "model.onnx", tmp_file)
-                os.replace(tmp_file, folder / name)
-            finally:
-                tmp_file.unlink(missing_ok=True)
+            publish_file(folder / name, lambda tmp: _quantize(folder / "model.onnx", tmp))
     except OSError as exc:
         raise ContradictError(f"cannot write the ONNX graph under {folder}: {exc}") from None
     except Exception as exc:

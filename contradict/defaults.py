@@ -1,0 +1,8 @@
+"""Defaults shared by the library, the command line and the server, each defined once."""
+
+THRESHOLD = 0.2  # minimum score a contradiction is reported at
+NEIGHBORS = 6  # above MAX_EXHAUSTIVE statements: nearest statements by embedding per statement
+ANCHORS = 4  # ... plus statements sharing a rare name, number or year
+MAX_EXHAUSTIVE = 40  # up to this many statements every pair is scored
+BATCH_SIZE = 32
+MAX_CHARS = 1_000_000  # ~ 600 pages; beyond that, split the input (scan-batch streams documents)

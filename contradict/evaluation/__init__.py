@@ -1,0 +1,1 @@
+"""Evaluation harness: data sets, metrics, plots, labelled pairs, labelled documents, calibration."""

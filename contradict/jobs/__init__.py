@@ -1,0 +1,1 @@
+"""Batch jobs over large files: streaming, crash-safe, resumable; local or on Ray."""

@@ -1,0 +1,1 @@
+"""The detection pipeline: statements and their sources, candidate pairs, scoring both ways, ranking."""

@@ -1,0 +1,1 @@
+"""Fine-tuning the embedded model and tracing what each run saw."""
