@@ -66,7 +66,7 @@ def tiny_model(tmp_path_factory) -> str:
 def tiny_detector(tiny_model):
     from contradict import Detector
 
-    return Detector(tiny_model, threshold=0.0, threads=1)
+    return Detector(tiny_model, threshold=0.0)
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +80,11 @@ def shared_data_dir() -> Path | None:
 
 
 needs_shared_data = pytest.mark.skipif(shared_data_dir() is None, reason="../shared/data is absent")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """The suite is an entry point: one torch thread, as the library never sets it for us."""
+    import contradict
+
+    contradict.set_threads(1)

@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 
 import bench_scan  # noqa: E402
 
-from contradict.statements import segment  # noqa: E402
+from contradict.pipeline.statements import segment  # noqa: E402
 
 
 def test_scan_documents_have_n_statements_and_real_planted_conflicts():
@@ -57,7 +57,7 @@ def test_paired_difference_counts_disagreements():
 
 def test_ensemble_is_judged_on_the_mean_of_its_models_probabilities():
     import compare_models
-    from contradict.evaluate import LABELS
+    from contradict.labels import LABELS
 
     # a errs on the first row, b on the second; their mean is right on both
     model_a = [[0.4, 0.6, 0.0], [0.0, 0.1, 0.9]]

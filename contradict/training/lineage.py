@@ -26,7 +26,7 @@ def average_exports(dirs, out_dir):
     return meta
 
 
-def _lineage(meta: dict) -> list:
+def lineage_runs(meta: dict) -> list:
     """Every run behind a model: its own, the runs it was warm-started from, the runs it averages."""
     runs = []
 
@@ -69,7 +69,7 @@ def unseen_rows(*runs, data_dir=None, pool=None):
     from ..evaluation import datasets
     from ..nli.e5file import build_tokenizer, find_e5_file, read_e5_file
 
-    metas = [meta for run in runs for meta in _lineage(_run_meta(run))]
+    metas = [meta for run in runs for meta in lineage_runs(_run_meta(run))]
     if any(meta.get("pool") == "v2" for meta in metas):
         raise ValueError("a v2-pool run holds out a fixed validation split: calibrate on it (--data validation)")
     pool = datasets.training_pool(data_dir) if pool is None else pool  # `pool`: a DataFrame, as in train()

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contradict import train as training
+from contradict.training import lineage, trainer
 
 pytestmark = pytest.mark.slow
 
@@ -20,12 +20,12 @@ POOL = pd.DataFrame({
 
 def test_checkpoint_resume_export_and_load(tmp_path):
     work = tmp_path / "run"
-    training.train(work, max_steps=2, batch_size=4, checkpoint_every=1, pool=POOL)
+    trainer.train(work, max_steps=2, batch_size=4, checkpoint_every=1, pool=POOL)
     assert (work / "checkpoint.pt").is_file()
-    training.train(work, max_steps=3, batch_size=4, checkpoint_every=1, pool=POOL)
+    trainer.train(work, max_steps=3, batch_size=4, checkpoint_every=1, pool=POOL)
     assert "resumed at step 2" in (work / "train.log").read_text()
 
-    meta = training.export_checkpoint(work, tmp_path / "head")
+    meta = trainer.export_checkpoint(work, tmp_path / "head")
     assert meta["steps_done"] == 3
     from safetensors.torch import load_file
 
@@ -34,19 +34,19 @@ def test_checkpoint_resume_export_and_load(tmp_path):
     assert {str(v.dtype) for v in shipped.values()} == {"torch.float16"}
 
     from contradict import Detector
-    from contradict.embedded import ensure_default_model
+    from contradict.nli.embedded import ensure_default_model
 
     model_dir = ensure_default_model(head_dir=tmp_path / "head", cache_dir=tmp_path / "cache")
-    found = Detector(str(model_dir), threshold=0.0, threads=1).find("Podul e deschis. Podul e închis.")
+    found = Detector(str(model_dir), threshold=0.0).find("Podul e deschis. Podul e închis.")
     assert len(found) == 1
 
 
 def test_exported_weights_load_by_their_folder(tmp_path, monkeypatch):
-    from contradict.scoring import model_path
+    from contradict.nli.scorer import model_path
 
     monkeypatch.setenv("CONTRADICT_CACHE", str(tmp_path / "cache"))
-    training.train(tmp_path / "run", max_steps=1, batch_size=4, pool=POOL)
-    training.export_checkpoint(tmp_path / "run", tmp_path / "head")
+    trainer.train(tmp_path / "run", max_steps=1, batch_size=4, pool=POOL)
+    trainer.export_checkpoint(tmp_path / "run", tmp_path / "head")
     converted = Path(model_path(str(tmp_path / "head")))  # `--model runs/mine/export` in the CLI
     assert converted.parent == tmp_path / "cache" and (converted / "config.json").is_file()
 
@@ -54,17 +54,17 @@ def test_exported_weights_load_by_their_folder(tmp_path, monkeypatch):
 def test_unseen_rows_exclude_every_run_of_the_lineage(tmp_path):
     pool = POOL.assign(premise=[f"{p} ({i})" for i, p in enumerate(POOL["premise"])])  # 20 distinct rows
     first, second = tmp_path / "first", tmp_path / "second"
-    training.train(first, max_steps=2, batch_size=4, pool=pool)
-    training.export_checkpoint(first, tmp_path / "head")
-    training.train(second, max_steps=2, batch_size=4, pool=pool, init_from=tmp_path / "head", seed=14)
-    meta = training.export_checkpoint(second, tmp_path / "head2")
+    trainer.train(first, max_steps=2, batch_size=4, pool=pool)
+    trainer.export_checkpoint(first, tmp_path / "head")
+    trainer.train(second, max_steps=2, batch_size=4, pool=pool, init_from=tmp_path / "head", seed=14)
+    meta = trainer.export_checkpoint(second, tmp_path / "head2")
     assert meta["previous"]["steps_done"] == 2  # the lineage travels with the shipped weights
 
     def pairs(df):
         return set(zip(df["premise"], df["hypothesis"]))
 
-    after_first = pairs(training.unseen_rows(tmp_path / "head", pool=pool))
-    after_both = pairs(training.unseen_rows(tmp_path / "head2", pool=pool))
+    after_first = pairs(lineage.unseen_rows(tmp_path / "head", pool=pool))
+    after_both = pairs(lineage.unseen_rows(tmp_path / "head2", pool=pool))
     assert after_both < after_first < pairs(pool) | {(h, p) for p, h in pairs(pool)}
 
 
@@ -87,13 +87,13 @@ def test_average_is_the_mean_and_keeps_every_run_of_the_lineage(tmp_path):
     second = {"seed": 14, "steps_done": 2, "previous": first}
     _fake_export(tmp_path / "a", 1.0, first)
     _fake_export(tmp_path / "b", 2.0, second)
-    meta = training.average_exports([tmp_path / "a", tmp_path / "b"], tmp_path / "soup")
+    meta = lineage.average_exports([tmp_path / "a", tmp_path / "b"], tmp_path / "soup")
 
     mean = load_file(str(tmp_path / "soup" / "model.safetensors"))["classifier.weight"]
     assert mean.dtype.is_floating_point and mean.float().eq(1.5).all()
-    assert [run["seed"] for run in training._lineage(meta)] == [13, 14]  # run 13 counted once
+    assert [run["seed"] for run in lineage.lineage_runs(meta)] == [13, 14]  # run 13 counted once
     continued = {"seed": 15, "steps_done": 3, "previous": meta}  # warm-started from the average
-    assert [run["seed"] for run in training._lineage(continued)] == [15, 13, 14]
+    assert [run["seed"] for run in lineage.lineage_runs(continued)] == [15, 13, 14]
 
 
 def test_average_command_refuses_missing_or_single_runs(tmp_path, capsys):
@@ -116,7 +116,7 @@ def test_unseen_rows_leave_out_translations_of_seen_items():
         "item": [f"x:{i}" for i in range(8)] * 2,  # row i in Romanian and in English: one item
     })
     run = {"seed": 13, "steps_done": 2, "batch_size": 2, "max_length": 64, "swap_contradictions": False}
-    unseen = training.unseen_rows(run, pool=pool)
+    unseen = lineage.unseen_rows(run, pool=pool)
     kept = pool.merge(unseen, on=["premise", "hypothesis"])
     assert 0 < len(kept) <= 16 - 4
     per_item = kept.groupby("item").size()
@@ -131,21 +131,21 @@ def test_cross_lingual_rows_keep_their_label_and_position():
         "lang": ["ro", "en", "de", "ro", "en"],
         "item": ["x:0", "x:0", "x:0", "x:1", "x:1"],
     })
-    mixed = training.mix_languages(pool, 1.0, seed=3)
+    mixed = trainer.mix_languages(pool, 1.0, seed=3)
     assert list(mixed["premise"]) == list(pool["premise"]) and list(mixed["label"]) == list(pool["label"])
     for hypothesis, item, lang in zip(mixed["hypothesis"], pool["item"], pool["lang"]):
         same_item = pool[(pool["item"] == item)]
         assert hypothesis in set(same_item["hypothesis"])  # another translation of the same item...
         assert hypothesis not in set(same_item[same_item["lang"] == lang]["hypothesis"])  # ...not its own
-    assert training.mix_languages(pool, 0.0, seed=3) is pool
-    assert list(training.mix_languages(pool, 1.0, seed=3)["hypothesis"]) == list(mixed["hypothesis"])  # seeded
+    assert trainer.mix_languages(pool, 0.0, seed=3) is pool
+    assert list(trainer.mix_languages(pool, 1.0, seed=3)["hypothesis"]) == list(mixed["hypothesis"])  # seeded
 
 
 def test_layer_decay_lowers_the_learning_rate_of_lower_layers():
-    from contradict.embedded import build_nli_model, find_e5_file, read_e5_file
+    from contradict.nli.embedded import build_nli_model, find_e5_file, read_e5_file
 
     model = build_nli_model(read_e5_file(find_e5_file()), head_dir=None)
-    groups = training._layer_groups(model, 1e-4, 0.5)
+    groups = trainer._layer_groups(model, 1e-4, 0.5)
     rates = [g["lr"] for g in groups]
     assert rates[0] == 1e-4  # the parts outside the layer stack (pooler) train at the full rate
     assert rates[-1] == 1e-4 and rates[-2] == 5e-5 and rates[1] == pytest.approx(1e-4 * 0.5 ** 11)
@@ -163,10 +163,10 @@ def test_a_cross_lingual_run_knows_which_items_it_saw(tmp_path):
         "label": ["neutral"] * 16, "lang": ["ro"] * 8 + ["en"] * 8,
         "item": [f"x:{i}" for i in range(8)] * 2,
     })
-    training.train(tmp_path / "run", max_steps=2, batch_size=2, pool=pool, cross_lingual=1.0, layer_decay=0.8)
-    meta = training.export_checkpoint(tmp_path / "run", tmp_path / "head")
+    trainer.train(tmp_path / "run", max_steps=2, batch_size=2, pool=pool, cross_lingual=1.0, layer_decay=0.8)
+    meta = trainer.export_checkpoint(tmp_path / "run", tmp_path / "head")
     assert meta["cross_lingual"] == 1.0 and meta["layer_decay"] == 0.8
-    kept = pool.merge(training.unseen_rows(tmp_path / "head", pool=pool), on=["premise", "hypothesis"])
+    kept = pool.merge(lineage.unseen_rows(tmp_path / "head", pool=pool), on=["premise", "hypothesis"])
     assert 8 <= len(kept) <= 12 and (kept.groupby("item").size() == 2).all()  # 2 batches of 2: 2-4 items seen
 
 

@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 from conftest import DATA, needs_shared_data, shared_data_dir
 
-from contradict import evaluate as ev
+import contradict.evaluation as ev
+from contradict import labels
+from contradict.nli.scorer import softmax
 from contradict.cli import main
 from contradict.errors import ContradictError
-from contradict.scoring import LABELS, NLIScorer
-from contradict.statements import sentence_spans
+from contradict.nli.scorer import LABELS, NLIScorer
+from contradict.pipeline.statements import sentence_spans
 
 # --------------------------------------------------------------------------- labels
 
@@ -19,25 +21,25 @@ from contradict.statements import sentence_spans
 def test_labels_in_any_spelling_or_casing():
     raw = ["ENTAILMENT", "Entailment", "e", "entails", "neutral", "N", "Contradiction", "contradicts", "c",
            " CONTRADICTION ", "REFUTES", "not enough info"]
-    assert ev.normalise_labels(raw) == ["entailment"] * 4 + ["neutral"] * 2 + ["contradiction"] * 5 + ["neutral"]
+    assert labels.normalise_labels(raw) == ["entailment"] * 4 + ["neutral"] * 2 + ["contradiction"] * 5 + ["neutral"]
 
 
 def test_integer_labels_follow_the_declared_mapping():
     mapping = "0=entailment,1=neutral,2=contradiction"
-    assert ev.normalise_labels([0, 1, 2, "2", 1.0], mapping) == \
+    assert labels.normalise_labels([0, 1, 2, "2", 1.0], mapping) == \
         ["entailment", "neutral", "contradiction", "contradiction", "neutral"]
     # another convention, declared as a dict with short label spellings
-    assert ev.normalise_labels([0, 1], {0: "c", 1: "E"}) == ["contradiction", "entailment"]
+    assert labels.normalise_labels([0, 1], {0: "c", 1: "E"}) == ["contradiction", "entailment"]
 
 
 def test_integer_labels_without_a_mapping_are_refused_with_advice():
     with pytest.raises(ContradictError, match=r"'0'.*--label-values 0=entailment"):
-        ev.normalise_labels([0, 1, 2])
+        labels.normalise_labels([0, 1, 2])
 
 
 def test_unknown_labels_are_listed_never_dropped():
     with pytest.raises(ContradictError) as err:
-        ev.normalise_labels(["maybe", "entailment", "maybe", "-", "neutral"])
+        labels.normalise_labels(["maybe", "entailment", "maybe", "-", "neutral"])
     message = str(err.value)
     assert "'maybe' (2 rows)" in message and "'-' (1 row)" in message
     assert "\n" not in message
@@ -46,7 +48,7 @@ def test_unknown_labels_are_listed_never_dropped():
 @pytest.mark.parametrize("spec", ["0=entailment,1", "0=yes"])
 def test_bad_label_values_are_explained(spec):
     with pytest.raises(ContradictError, match="--label-values"):
-        ev.parse_label_values(spec)
+        labels.parse_label_values(spec)
 
 
 # --------------------------------------------------------------------------- metrics by hand
@@ -225,12 +227,12 @@ PAIRS = pd.DataFrame({"premise": ["Ministrul a declarat că nu există nicio rel
 
 
 def test_evaluate_pairs_scores_every_row(tiny_model, tmp_path):
-    result = ev.evaluate_pairs(PAIRS, tiny_model, threads=1, show_progress_bar=False)
+    result = ev.evaluate_pairs(PAIRS, tiny_model, show_progress_bar=False)
     assert result.metrics["n"] == 4 and set(result.metrics["per_language"]) == {"ro", "en", "fr", "de"}
     np.testing.assert_allclose(result.probs.sum(axis=1), 1.0, rtol=1e-5)
     assert result.rows["predicted"].isin(LABELS).all()
     # the same probabilities as the pipeline's scorer
-    direct = NLIScorer(tiny_model, threads=1).predict(list(zip(PAIRS["premise"], PAIRS["hypothesis"])))
+    direct = NLIScorer(tiny_model).predict(list(zip(PAIRS["premise"], PAIRS["hypothesis"])))
     np.testing.assert_allclose(result.probs, direct, atol=1e-5)
 
     back = pd.read_json(result.write_predictions(tmp_path / "out" / "pred.jsonl"), lines=True)
@@ -382,7 +384,7 @@ def test_fit_temperature_recovers_a_known_temperature():
     rng = np.random.default_rng(0)
     logits = rng.normal(scale=4.0, size=(20000, 3))
     # labels drawn from softmax(logits / 2): the model is over-confident by a factor 2
-    probs = ev.softmax(logits, 2.0)
+    probs = softmax(logits, 2.0)
     labels = (probs.cumsum(axis=1) > rng.random((len(probs), 1))).argmax(axis=1)
     assert ev.fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.05)
     assert ev.negative_log_likelihood(logits, labels, 2.0) < ev.negative_log_likelihood(logits, labels, 1.0)
@@ -393,12 +395,12 @@ def test_calibrate_writes_a_file_the_scorer_applies(tiny_model, tmp_path, capsys
 
     model_dir = shutil.copytree(tiny_model, tmp_path / "model")
     frame = pd.concat([PAIRS] * 10, ignore_index=True)
-    record = ev.calibrate(str(model_dir), frame, holdout=0.5, threads=1, show_progress_bar=False)
+    record = ev.calibrate(str(model_dir), frame, holdout=0.5, show_progress_bar=False)
     saved = json.loads((model_dir / "calibration.json").read_text())
     assert saved["temperature"] == record["temperature"] > 0
     assert {"fitted_on", "ece_before", "ece_after"} <= set(saved)
     assert saved["fitted_on"]["rows"] == 20 and saved["heldout_rows"] == 20
-    assert NLIScorer(str(model_dir), threads=1).temperature == pytest.approx(saved["temperature"])
+    assert NLIScorer(str(model_dir)).temperature == pytest.approx(saved["temperature"])
 
     path = _write(tmp_path / "pairs.tsv", frame.to_csv(sep="\t", index=False))
     code, out, _ = _run(["calibrate", "--model", str(model_dir), "--data", path, "--out", str(tmp_path / "cal"),
@@ -408,7 +410,7 @@ def test_calibrate_writes_a_file_the_scorer_applies(tiny_model, tmp_path, capsys
 
 def test_calibrate_refuses_too_few_rows(tiny_model, tmp_path):
     with pytest.raises(ContradictError, match="too few"):
-        ev.calibrate(tiny_model, PAIRS, out=tmp_path, threads=1)
+        ev.calibrate(tiny_model, PAIRS, out=tmp_path)
 
 
 # --------------------------------------------------------------------------- named data sets
@@ -427,6 +429,6 @@ def test_named_loaders_through_the_harness():
 @needs_shared_data
 @pytest.mark.parametrize("name,key", [("anli", "per_tag"), ("ronli", "label4"), ("breaking-nli", "per_category")])
 def test_named_sets_get_their_breakdowns(tiny_model, name, key):
-    result = ev.evaluate_pairs(name, tiny_model, data_dir=shared_data_dir(), sample_every=200, threads=1,
+    result = ev.evaluate_pairs(name, tiny_model, data_dir=shared_data_dir(), sample_every=200,
                                show_progress_bar=False)
     assert result.metrics[key] and result.metrics["source"].startswith(name)

@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from contradict.cache import ScoreCache, pair_digest
+from contradict.nli.cache import ScoreCache, pair_digest
 from contradict.errors import ContradictError
-from contradict.scoring import NLIScorer
+from contradict.nli.scorer import NLIScorer
 
 PAIRS = [("Podul a fost redeschis în 2020.", "Podul nu a fost niciodată redeschis."),
          ("The plan was approved.", "The plan was rejected on Monday by the council."),
@@ -31,7 +31,7 @@ class CountingModel:
 @pytest.fixture
 def counted(tiny_model, tmp_path):
     def make(cache=tmp_path / "scores.sqlite", **options):
-        scorer = NLIScorer(tiny_model, threads=1, cache=cache, **options)
+        scorer = NLIScorer(tiny_model, cache=cache, **options)
         scorer.model = CountingModel(scorer.model)
         return scorer
 
@@ -39,7 +39,7 @@ def counted(tiny_model, tmp_path):
 
 
 def test_cached_scores_equal_fresh_ones_and_cost_no_model_call(tiny_model, counted):
-    fresh = NLIScorer(tiny_model, threads=1).predict(PAIRS, show_progress_bar=False)
+    fresh = NLIScorer(tiny_model).predict(PAIRS, show_progress_bar=False)
     first = counted()
     np.testing.assert_allclose(first.predict(PAIRS), fresh, atol=1e-6)
     assert first.model.pairs == 3
@@ -71,7 +71,7 @@ def test_options_that_change_the_logits_do_not_share_entries(counted, tmp_path):
     short = counted(max_length=8)
     short.predict(PAIRS)
     assert short.model.pairs == 3
-    other = NLIScorer(str(build_tiny_model(tmp_path / "other", hidden_dropout_prob=0.2)), threads=1,
+    other = NLIScorer(str(build_tiny_model(tmp_path / "other", hidden_dropout_prob=0.2)),
                       cache=tmp_path / "scores.sqlite")
     assert other.cache.model != short.cache.model
     assert len({counted().cache.model, short.cache.model, other.cache.model}) == 3
@@ -81,9 +81,9 @@ def test_detector_rescan_costs_nothing(tiny_model, tmp_path, ro_article):
     from contradict import Detector
 
     cache = tmp_path / "scores.sqlite"
-    first = Detector(tiny_model, threads=1, threshold=0.0, cache=cache)
+    first = Detector(tiny_model, threshold=0.0, cache=cache)
     found = first.find(ro_article)
-    second = Detector(tiny_model, threads=1, threshold=0.0, cache=cache)
+    second = Detector(tiny_model, threshold=0.0, cache=cache)
     second.scorer.model = CountingModel(second.scorer.model)
     again = second.find(ro_article)
     assert second.scorer.model.pairs == 0

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from contradict.ranking import rank
-from contradict.statements import LANGS, Statement, segment
+from contradict.pipeline.ranking import rank
+from contradict.pipeline.statements import LANGS, Statement, segment
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,6 +1,6 @@
 import pytest
 
-from contradict.statements import detect_language, is_denial, segment, sentence_spans
+from contradict.pipeline.statements import detect_language, is_denial, segment, sentence_spans
 
 
 def texts_of(doc):
@@ -116,7 +116,7 @@ def test_language_detection(text, lang):
 def test_bundled_examples_segment_with_exact_offsets():
     from pathlib import Path
 
-    for path in sorted((Path(__file__).parent.parent / "data").glob("*.txt")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "data").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         doc = segment(text)
         assert len(doc) >= 3, path.name

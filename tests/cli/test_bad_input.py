@@ -18,7 +18,7 @@ import pytest
 
 from conftest import DATA, build_tiny_model
 from contradict import ContradictError, Detector, InputError, ModelLoadError
-from contradict.textio import read_text
+from contradict.files import read_text
 
 TEN_MB = 10 * 1024 * 1024
 LONG_SENTENCE = " ".join(["Guvernul a decis că proiectul nu va fi finanțat anul acesta"] * 500) + "."  # 5,000 words
@@ -180,19 +180,19 @@ def test_broken_model_directory_raises_model_load_error(tiny_model, tmp_path, na
     change, error, words = BROKEN_MODELS[name]
     path = _broken_model(tiny_model, tmp_path, change)
     with pytest.raises(error, match=words):
-        Detector(str(path), threads=1)
+        Detector(str(path))
 
 
 @pytest.mark.parametrize("name", list(UNWRAPPED))
 def test_corrupt_model_directory_raises_model_load_error(tiny_model, tmp_path, name):
     path = _broken_model(tiny_model, tmp_path, UNWRAPPED[name])
     with pytest.raises(ModelLoadError):
-        Detector(str(path), threads=1)
+        Detector(str(path))
 
 
 def test_missing_model_directory(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
-        Detector(str(tmp_path / "nowhere" / "model"), threads=1)
+        Detector(str(tmp_path / "nowhere" / "model"))
 
 
 GENERIC_LABELS = {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}
@@ -206,8 +206,8 @@ def generic_label_model(tmp_path_factory) -> str:
 
 def test_generic_labels_need_a_label_map(generic_label_model):
     with pytest.raises(ContradictError, match="--label-map"):
-        Detector(generic_label_model, threads=1)
-    det = Detector(generic_label_model, threads=1, threshold=0.0,
+        Detector(generic_label_model)
+    det = Detector(generic_label_model, threshold=0.0,
                    label_map={"LABEL_0": "entailment", "LABEL_1": "neutral", "LABEL_2": "contradiction"})
     assert len(det.find("Ion a venit. Ion nu a venit.")) == 1
 

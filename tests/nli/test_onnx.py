@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from contradict.errors import ContradictError
-from contradict.onnx_backend import INT8_GRAPH
-from contradict.scoring import NLIScorer
+from contradict.nli.onnx import INT8_GRAPH
+from contradict.nli.scorer import NLIScorer
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -26,19 +26,19 @@ def cache_dir(tmp_path, monkeypatch):
 
 
 def test_onnx_fp32_matches_torch_and_reuses_its_graph(tiny_model, cache_dir):
-    expected = NLIScorer(tiny_model, threads=1).predict(PAIRS, batch_size=2)
-    scorer = NLIScorer(tiny_model, threads=1, backend="onnx")
+    expected = NLIScorer(tiny_model).predict(PAIRS, batch_size=2)
+    scorer = NLIScorer(tiny_model, backend="onnx")
     graph = scorer.runner.graph
     assert graph.is_file() and cache_dir in graph.parents
     np.testing.assert_allclose(scorer.predict(PAIRS, batch_size=2), expected, atol=1e-5)
     written = graph.stat().st_mtime_ns
-    again = NLIScorer(tiny_model, threads=1, backend="onnx")
+    again = NLIScorer(tiny_model, backend="onnx")
     assert again.runner.graph == graph and graph.stat().st_mtime_ns == written  # not exported twice
 
 
 def test_onnx_int8_is_close_to_torch(tiny_model, cache_dir):
-    expected = NLIScorer(tiny_model, threads=1).predict(PAIRS)
-    scorer = NLIScorer(tiny_model, threads=1, backend="onnx-int8")
+    expected = NLIScorer(tiny_model).predict(PAIRS)
+    scorer = NLIScorer(tiny_model, backend="onnx-int8")
     assert scorer.runner.graph.name == INT8_GRAPH
     probs = scorer.predict(PAIRS)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
@@ -49,9 +49,9 @@ def test_onnx_int8_is_close_to_torch(tiny_model, cache_dir):
 def test_a_changed_model_gets_a_new_graph(tmp_path, cache_dir):
     from conftest import build_tiny_model
 
-    first = NLIScorer(str(build_tiny_model(tmp_path / "m")), threads=1, backend="onnx").runner.graph
+    first = NLIScorer(str(build_tiny_model(tmp_path / "m")), backend="onnx").runner.graph
     build_tiny_model(tmp_path / "m", hidden_dropout_prob=0.2)  # rewritten weights and config
-    second = NLIScorer(str(tmp_path / "m"), threads=1, backend="onnx").runner.graph
+    second = NLIScorer(str(tmp_path / "m"), backend="onnx").runner.graph
     assert first != second
 
 
@@ -64,13 +64,13 @@ def test_bad_backend_choices_are_explained(tiny_model):
 
 def test_score_cache_keeps_backends_apart(tiny_model, cache_dir, tmp_path):
     db = tmp_path / "scores.sqlite"
-    torch_scorer = NLIScorer(tiny_model, threads=1, cache=str(db))
-    int8_scorer = NLIScorer(tiny_model, threads=1, cache=str(db), backend="onnx-int8")
+    torch_scorer = NLIScorer(tiny_model, cache=str(db))
+    int8_scorer = NLIScorer(tiny_model, cache=str(db), backend="onnx-int8")
     assert torch_scorer.cache.identity != int8_scorer.cache.identity
 
 
 def test_cli_scan_with_onnx_backend(tiny_model, tmp_path):
-    article = Path(__file__).resolve().parent.parent / "data" / "en_news.txt"
+    article = Path(__file__).resolve().parents[2] / "data" / "en_news.txt"
     env = dict(os.environ, CONTRADICT_CACHE=str(tmp_path / "cache"))
     runs = {backend: subprocess.run([sys.executable, "-m", "contradict.cli", "scan", str(article), "--model",
                                      tiny_model, "--threads", "1", "--format", "json", "--threshold", "0",
@@ -86,7 +86,7 @@ def test_cli_scan_with_onnx_backend(tiny_model, tmp_path):
 
 
 def test_sentence_encoder_on_onnx_matches_torch(tiny_model, cache_dir):
-    from contradict.embedded import SentenceEncoder
+    from contradict.nli.encoder import SentenceEncoder
 
     texts = ["Kremlinul a negat orice contact.", "The spokesman denied it.", "x", "a longer sentence " * 10]
     expected = SentenceEncoder(tiny_model).encode(texts)
@@ -96,7 +96,7 @@ def test_sentence_encoder_on_onnx_matches_torch(tiny_model, cache_dir):
     np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, rtol=1e-4)
     assert (int8 * expected).sum(axis=1).min() > 0.95  # cosine to the fp32 vectors
     # the pooled graph is its own file, not the classifier's
-    assert fp32.runner.graph != NLIScorer(tiny_model, threads=1, backend="onnx").runner.graph
+    assert fp32.runner.graph != NLIScorer(tiny_model, backend="onnx").runner.graph
 
 
 @pytest.mark.parametrize("family", ["xlm-roberta", "bert"])
@@ -105,7 +105,7 @@ def test_last_layer_at_the_first_token_equals_the_full_layer(tiny_model, family)
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, XLMRobertaConfig, \
         XLMRobertaForSequenceClassification
 
-    from contradict.onnx_backend import _first_token_only, _last_layer_at_first_token
+    from contradict.nli.onnx import _first_token_only, _last_layer_at_first_token
 
     torch.manual_seed(1)
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
@@ -126,9 +126,9 @@ def test_last_layer_at_the_first_token_equals_the_full_layer(tiny_model, family)
 
 
 def test_two_workers_return_batches_in_order(tiny_model, cache_dir):
-    from contradict.onnx_backend import OnnxRunner
+    from contradict.nli.onnx import OnnxRunner
 
-    scorer = NLIScorer(tiny_model, threads=1, backend="onnx")
+    scorer = NLIScorer(tiny_model, backend="onnx")
     batches = [scorer.tokenizer([p], [h], truncation=True, max_length=64, return_tensors="np")
                for p, h in PAIRS * 3]
     one = [scorer.runner(b) for b in batches]

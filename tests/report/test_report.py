@@ -13,9 +13,9 @@ import pytest
 
 from conftest import DATA, ROOT
 from contradict import ContradictError
-from contradict.ranking import Contradiction
+from contradict.pipeline.ranking import Contradiction
 from contradict.report import render_html, write_html
-from contradict.statements import Statement
+from contradict.pipeline.statements import Statement
 
 OUTPUT = ROOT / "test-output"
 # Each payload, if it ran, would add a <pwned> element or retitle the page: both show in the dumped DOM.

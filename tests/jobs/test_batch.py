@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from contradict.batch import DoneLines, drop_torn_tail, errors_path_for
+from contradict.jobs.resume import DoneLines, drop_torn_tail, errors_path_for
 from contradict.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SENTENCES = ["Ministrul a declarat că nu există nicio relație.", "The council approved the plan on Monday.",
              "Le directeur a déclaré que l'usine ne fermera pas.", "Laut der Zeitung wurde die Brücke 2021 geschlossen.",
              "Según el diario, el alcalde se reunió con los pescadores."]
@@ -174,7 +174,7 @@ def test_score_cache_flag_spares_the_model_on_a_rerun(tiny_model, tmp_path, caps
     src = write_pairs(tmp_path / "pairs.jsonl", 30)
     cache = tmp_path / "scores.sqlite"
     assert score(tiny_model, src, "-o", tmp_path / "a.jsonl", "--cache", cache) == 0
-    from contradict.cache import ScoreCache
+    from contradict.nli.cache import ScoreCache
 
     with ScoreCache(cache) as store:
         assert store.count() == len({(r["premise"], r["hypothesis"]) for r in read_jsonl(src)})

@@ -1,8 +1,8 @@
 import numpy as np
 
-from contradict.features import evidence_kinds, facts
-from contradict.ranking import rank
-from contradict.statements import Statement
+from contradict.pipeline.features import evidence_kinds, facts
+from contradict.pipeline.ranking import rank
+from contradict.pipeline.statements import Statement
 
 
 def _statements(texts, sources=None):
@@ -81,7 +81,7 @@ def test_numbers_are_normalised():
 
 
 def test_changed_figure_is_one_figure_changed_in_the_same_words():
-    from contradict.features import changed_figure
+    from contradict.pipeline.features import changed_figure
 
     base = "Compania Solaris va angaja 1200 de oameni la Iași până în 2019."
     assert changed_figure(facts(base), facts(base.replace("2019", "2017")))  # another year

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from contradict.errors import ContradictError, ModelLoadError
-from contradict.scoring import LABELS, NLIScorer, map_labels
+from contradict.labels import LABELS, map_model_labels as map_labels
+from contradict.nli.scorer import NLIScorer
 
 
 @pytest.mark.parametrize("id2label,expected", [
@@ -22,7 +23,7 @@ def test_unmappable_labels_explain_how_to_pass_a_mapping():
 
 
 def test_predict_returns_probabilities_in_input_order(tiny_model):
-    scorer = NLIScorer(tiny_model, threads=1)
+    scorer = NLIScorer(tiny_model)
     pairs = [("short", "pair"), ("a much longer premise " * 10, "and hypothesis"), ("x", "y")]
     probs = scorer.predict(pairs, batch_size=2, show_progress_bar=False)
     assert probs.shape == (3, len(LABELS))
@@ -55,13 +56,13 @@ def test_labels_follow_the_model_order(tmp_path):
     config["label2id"] = {v: int(k) for k, v in config["id2label"].items()}
     (permuted / "config.json").write_text(json.dumps(config))
     pairs = [("Ana are mere.", "Ana nu are mere.")]
-    a = NLIScorer(str(plain), threads=1).predict(pairs)
-    b = NLIScorer(str(permuted), threads=1).predict(pairs)
+    a = NLIScorer(str(plain)).predict(pairs)
+    b = NLIScorer(str(permuted)).predict(pairs)
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_overlong_inputs_are_truncated(tiny_model):
-    scorer = NLIScorer(tiny_model, threads=1)
+    scorer = NLIScorer(tiny_model)
     probs = scorer.predict([("cuvânt " * 5000, "ipoteză " * 3000)])
     assert np.isfinite(probs).all()
 

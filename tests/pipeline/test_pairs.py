@@ -1,7 +1,7 @@
 import numpy as np
 
-from contradict.pairs import candidate_pairs
-from contradict.statements import Statement, segment
+from contradict.pipeline.pairs import candidate_pairs
+from contradict.pipeline.statements import Statement, segment
 
 
 def _statements(texts, doc=0):
