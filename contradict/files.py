@@ -24,27 +24,34 @@ def cache_root() -> Path:
     return Path(root)
 
 
-def decode(data: bytes, name: str, encoding: str | None = None) -> str:
+def decode(data: bytes, name: str, encoding: str | None = None, how_to_name: str = "pass --encoding") -> str:
+    """Text of `data`: in `encoding`, else UTF-8 (a byte-order mark honoured); an InputError says why not.
+    `how_to_name` tells the user how to name another encoding where they are (an option, a form field)."""
     if encoding:
         try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r} (e.g. utf-8, cp1250, latin-1)") from None
+        try:
             return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"{name}: cannot decode as {encoding}: {exc.reason if hasattr(exc, 'reason') else exc}")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: not valid {encoding} (byte 0x{data[exc.start]:02x} at offset "
+                             f"{exc.start})") from None
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             try:
                 return data.decode(enc, errors="strict")
             except UnicodeDecodeError as exc:
                 raise InputError(f"{name}: starts with a {enc} byte-order mark but is not valid {enc} "
-                                 f"({exc.reason} at offset {exc.start}); pass --encoding") from None
+                                 f"({exc.reason} at offset {exc.start}); {how_to_name}") from None
     if b"\x00" in data[:8192]:
         raise InputError(f"{name}: looks like a binary file (NUL bytes), not text; "
-                         "for UTF-16 without a byte-order mark pass --encoding utf-16")
+                         f"for UTF-16 without a byte-order mark {how_to_name} utf-16")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                         "re-encode it as UTF-8 or pass --encoding (e.g. cp1250, latin-1)") from None
+                         f"save it as UTF-8 or {how_to_name} (e.g. cp1250, latin-1)") from None
 
 
 def read_text(path: str, encoding: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> str:

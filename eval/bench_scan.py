@@ -26,15 +26,13 @@ import argparse
 import bisect
 import itertools
 import random
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # runs from a fresh clone, installed or not
 
-from contradict import Detector  # noqa: E402
-from contradict.onnx_backend import BACKENDS  # noqa: E402
+from contradict import Detector, set_threads
+from contradict.nli.onnx import BACKENDS
 
 TOP = 10
 # Our own news-style templates (Romanian first, then en, fr, es, de).  Each fills people, bodies,
@@ -145,7 +143,8 @@ def main(argv=None):
     sizes = [25, 50, 100] if args.quick else [int(s) for s in args.sizes.split(",")]
     exhaustive_up_to = args.exhaustive_up_to if args.exhaustive_up_to is not None else (100 if args.quick else 200)
     pruning = {k: v for k, v in (("neighbors", args.neighbors), ("anchors", args.anchors)) if v is not None}
-    detector = Detector(args.model, threads=args.threads, threshold=0.0, batch_size=args.batch_size,
+    set_threads(args.threads)
+    detector = Detector(args.model, threshold=0.0, batch_size=args.batch_size,
                         show_progress_bar=False, backend=args.backend,
                         reverse_share=args.reverse_share, **pruning)
     pruned_limit, k = detector.max_exhaustive, detector.neighbors + detector.anchors

@@ -29,23 +29,24 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # runs from a fresh clone, installed or not
 
-from contradict.scoring import LABELS, NLIScorer, map_labels, model_path  # noqa: E402
-from contradict.onnx_backend import BACKENDS  # noqa: E402
+from contradict import set_threads
+from contradict.labels import LABELS, map_model_labels as map_labels
+from contradict.nli.loading import model_path
+from contradict.nli.scorer import NLIScorer
+from contradict.nli.onnx import BACKENDS
 
 WARMUP = 16
 
 
 def xnli_pairs(n: int, rng: random.Random, data_dir: str | None):
-    from contradict.datasets import xnli
+    from contradict.evaluation.datasets import xnli
 
     df = xnli("test", root=data_dir)
     rows = df.sample(n=min(n, len(df)), random_state=rng.randrange(2**31)).to_dict("records")
@@ -93,8 +94,8 @@ def pipeline_scorer(path: str, batch_size: int | None, max_length: int):
     return score
 
 
-def nli_scorer(path: str, batch_size: int, threads: int, quantize: bool = False, backend: str = "torch"):
-    scorer = NLIScorer(path, threads=threads, backend=backend)
+def nli_scorer(path: str, batch_size: int, quantize: bool = False, backend: str = "torch"):
+    scorer = NLIScorer(path, backend=backend)
     if quantize:
         import warnings
 
@@ -132,11 +133,11 @@ def main(argv=None):
 
     hf_logging.set_verbosity_error()  # no loading bars in the table
     hf_logging.disable_progress_bar()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     path = model_path(args.model)
     pairs, gold, source = load_pairs(200 if args.quick else args.pairs, args.seed, args.data_dir)
     lengths = sorted(len(p) + len(h) for p, h in pairs)
-    max_length = NLIScorer(path, threads=args.threads).max_length
+    max_length = NLIScorer(path).max_length
     print(f"model {args.model} ({path}), {torch.get_num_threads()} thread(s), torch {torch.__version__}")
     print(f"{len(pairs)} pairs: {source}; characters per pair median {lengths[len(lengths) // 2]}, "
           f"max {lengths[-1]}; max_length {max_length}\n")
@@ -144,10 +145,10 @@ def main(argv=None):
     methods = [
         ("(a) pipeline, default batching", pipeline_scorer(path, None, max_length)),
         ("(b) pipeline, batch_size=32", pipeline_scorer(path, 32, max_length)),
-        ("(c) NLIScorer fp32", nli_scorer(path, args.batch_size, args.threads)),
-        ("(c') NLIScorer + torch int8", nli_scorer(path, args.batch_size, args.threads, quantize=True)),
-        ("(d) NLIScorer onnx", nli_scorer(path, args.batch_size, args.threads, backend="onnx")),
-        ("(e) NLIScorer onnx-int8", nli_scorer(path, args.batch_size, args.threads, backend="onnx-int8")),
+        ("(c) NLIScorer fp32", nli_scorer(path, args.batch_size)),
+        ("(c') NLIScorer + torch int8", nli_scorer(path, args.batch_size, quantize=True)),
+        ("(d) NLIScorer onnx", nli_scorer(path, args.batch_size, backend="onnx")),
+        ("(e) NLIScorer onnx-int8", nli_scorer(path, args.batch_size, backend="onnx-int8")),
     ]
     chosen = {"torch": "(c) NLIScorer fp32", "onnx": "(d) NLIScorer onnx", "onnx-int8": "(e) NLIScorer onnx-int8"}
     results, quality = {}, {}

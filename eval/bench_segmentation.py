@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sentencex
 
-from contradict.statements import sentence_spans
+from contradict.pipeline.statements import sentence_spans
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "segmentation_gold.jsonl"
 

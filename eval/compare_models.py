@@ -17,9 +17,10 @@ import sys
 
 import numpy as np
 
-from contradict import evaluate
+from contradict import evaluation as evaluate
+from contradict import set_threads
 from contradict.errors import ContradictError
-from contradict.onnx_backend import BACKENDS
+from contradict.nli.onnx import BACKENDS
 
 
 def paired_difference(correct_a, correct_b) -> tuple[float, float, float]:
@@ -55,13 +56,14 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--backend", default="onnx", choices=BACKENDS)
     args = parser.parse_args(argv)
+    set_threads(args.threads)
     try:
         sides = [ensemble_members(spec) for spec in (args.model_a, args.model_b)]
         frame = evaluate.select_rows(evaluate.load_pairs(args.data, args.split, args.data_dir),
                                      sample_every=args.every, offset=args.offset)
         correct = []
         for spec, members in zip((args.model_a, args.model_b), sides):
-            results = [evaluate.evaluate_pairs(frame, model, threads=args.threads,
+            results = [evaluate.evaluate_pairs(frame, model,
                                                model_options={"backend": args.backend}, show_progress_bar=False)
                        for model in members]
             correct.append(ensemble_correct([result.probs for result in results], results[0].rows["label"]))

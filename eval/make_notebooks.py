@@ -34,9 +34,9 @@ THREADS = int(os.environ.get("CONTRADICT_NB_THREADS", "1"))
 SAMPLE = int(os.environ.get("CONTRADICT_NB_SAMPLE", "200"))
 DATA_DIR = os.environ.get("CONTRADICT_NB_DATA") or None  # None: $CONTRADICT_DATA or ../shared/data{extra}
 
-import torch
+import contradict
 
-torch.set_num_threads(THREADS)
+contradict.set_threads(THREADS)
 print(f"model {{MODEL}}, {{SAMPLE}} rows per data set, {{THREADS}} thread(s)")'''
 
 LOAD_SAMPLE = '''from contradict.errors import ContradictError
@@ -72,9 +72,9 @@ write("quality_report.ipynb", [
     new_code_cell('''import matplotlib.pyplot as plt
 import pandas as pd
 
-import contradict.evaluate as ev
+import contradict.evaluation as ev
 
-scorer = ev.make_scorer(MODEL, threads=THREADS)
+scorer = ev.make_scorer(MODEL)
 print("temperature", scorer.temperature)'''),
     new_code_cell(LOAD_SAMPLE + '''
 
@@ -155,8 +155,8 @@ import pandas as pd
 
 import contradict
 from contradict import Detector
-from contradict.pairs import candidate_pairs
-from contradict.ranking import rank
+from contradict.pipeline.pairs import candidate_pairs
+from contradict.pipeline.ranking import rank
 
 pd.set_option("display.max_colwidth", 120)
 text = (Path(contradict.__file__).resolve().parent.parent / "data" / "ro_stiri.txt").read_text(encoding="utf-8")
@@ -164,7 +164,7 @@ print(f"{len(text):,} characters\\n")
 print(text[:700], "…")'''),
     new_markdown_cell("## 1. Statements\n\nEach statement is a span of the text (`text[start:end]`); reported "
                       "speech is split into the claim and its source."),
-    new_code_cell('''detector = Detector(MODEL, threshold=0.0, threads=THREADS, show_progress_bar=False)
+    new_code_cell('''detector = Detector(MODEL, threshold=0.0, show_progress_bar=False)
 document = detector.segment(text, lang="ro")
 statements = document.statements
 pd.DataFrame([{"#": s.index, "claim": s.text, "source": s.source, "span": (s.start, s.end),
@@ -224,7 +224,7 @@ if MODEL_B == MODEL:
     new_code_cell('''import matplotlib.pyplot as plt
 import pandas as pd
 
-import contradict.evaluate as ev
+import contradict.evaluation as ev
 
 ''' + LOAD_SAMPLE + '''
 
@@ -247,7 +247,7 @@ if pairs is None:
 print(f"{len(pairs)} pairs")'''),
     new_code_cell('''results = {}
 for name in dict.fromkeys([MODEL, MODEL_B]):  # the same model once
-    results[name] = ev.evaluate_pairs(pairs, name, threads=THREADS, show_progress_bar=False)
+    results[name] = ev.evaluate_pairs(pairs, name, show_progress_bar=False)
 A, B = results[MODEL], results[MODEL_B]
 labels = {"A": MODEL, "B": MODEL_B}
 

@@ -14,8 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from contradict import datasets, evaluate
-from contradict.onnx_backend import BACKENDS
+from contradict import evaluation as evaluate
+from contradict import set_threads
+from contradict.evaluation import datasets
+from contradict.nli.onnx import BACKENDS
 
 
 def main(argv=None) -> int:
@@ -32,8 +34,9 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", default="torch", choices=BACKENDS,
                         help="onnx gives the torch predictions faster on CPU; onnx-int8 measures the int8 loss")
     args = parser.parse_args(argv)
+    set_threads(args.threads)
 
-    scorer = evaluate.make_scorer(args.model, threads=args.threads, backend=args.backend)
+    scorer = evaluate.make_scorer(args.model, backend=args.backend)
     plan = [("xnli", "test", args.xnli_every), ("ronli", "test", None), ("anli", "dev", None),
             ("snli", "test", args.snli_every), ("control", "test", None)]
     wanted = set(args.only.split(",")) if args.only else None
@@ -62,7 +65,7 @@ def main(argv=None) -> int:
     if not wanted or "docs" in wanted:
         from contradict import Detector
 
-        detector = Detector(args.model, threads=args.threads, threshold=0.0, show_progress_bar=False,
+        detector = Detector(args.model, threshold=0.0, show_progress_bar=False,
                             backend=args.backend)
         docs = evaluate.evaluate_docs(args.docs, detector)
         report["docs"] = docs

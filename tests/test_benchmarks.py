@@ -1,4 +1,5 @@
 """The benchmarks run from a fresh clone and print their summary lines (tiny model: plumbing, not speed)."""
+import importlib.util
 import os
 import random
 import subprocess
@@ -7,12 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from contradict.pipeline.statements import segment
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "eval"))
 
-import bench_scan  # noqa: E402
 
-from contradict.pipeline.statements import segment  # noqa: E402
+def script(name: str):
+    """An eval/ script as a module, loaded from its file (eval/ is not a package and not on sys.path)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "eval" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_scan = script("bench_scan")
 
 
 def test_scan_documents_have_n_statements_and_real_planted_conflicts():
@@ -25,9 +34,9 @@ def test_scan_documents_have_n_statements_and_real_planted_conflicts():
         assert len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1  # one figure or year differs
 
 
-def run(script, *args, timeout=600):
+def run(name, *args, timeout=600):
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, str(ROOT / "eval" / script), *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, str(ROOT / "eval" / name), *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
@@ -49,14 +58,14 @@ def test_bench_scoring_prints_speedups(tiny_model):
 
 
 def test_paired_difference_counts_disagreements():
-    import compare_models
+    compare_models = script("compare_models")
 
     diff, se, disagree = compare_models.paired_difference([1, 1, 0, 0], [1, 0, 1, 1])
     assert diff == pytest.approx(0.25) and disagree == pytest.approx(0.75) and se > 0
 
 
 def test_ensemble_is_judged_on_the_mean_of_its_models_probabilities():
-    import compare_models
+    compare_models = script("compare_models")
     from contradict.labels import LABELS
 
     # a errs on the first row, b on the second; their mean is right on both

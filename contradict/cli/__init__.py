@@ -9,9 +9,9 @@ import os
 import sys
 
 from ..errors import ContradictError
-from . import evaluation, jobs, scan, training
+from . import evaluation, jobs, scan, serve, training
 
-COMMAND_GROUPS = (scan, jobs, evaluation, training)
+COMMAND_GROUPS = (scan, jobs, evaluation, training, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

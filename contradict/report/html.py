@@ -117,6 +117,12 @@ _SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()
 _CSP = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'"
 
 
+def script_hash() -> str:
+    """The report script's CSP source ('sha256-…'): a page that shows the report in a frame (the
+    `contradict serve` page) must allow it, since the frame inherits that page's policy."""
+    return f"'sha256-{_SCRIPT_HASH}'"
+
+
 Span = tuple[int, int, int, float]  # start, end, rank of the pair, its score
 
 

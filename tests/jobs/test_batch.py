@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -128,24 +127,45 @@ def test_resume_after_a_torn_write_redoes_only_the_missing_rows(tiny_model, tmp_
     assert [e["line"] for e in read_jsonl(tmp_path / "out.errors.jsonl")] == [20, 45]
 
 
-def test_killed_job_resumed_writes_every_line_exactly_once(tiny_model, tmp_path):
-    n = 3000
-    src = write_pairs(tmp_path / "pairs.jsonl", n, {k: "{oops" for k in range(100, n, 450)})
+KILLED_JOB = """
+import os, signal, sys
+from contradict import NLIScorer, set_threads
+from contradict.jobs.runner import Job, run_job
+from contradict.jobs.scoring import local_scoring, pair_fields
+
+src, out, model, kill_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+set_threads(1)
+score = local_scoring(NLIScorer(model), batch_size=4)
+chunks = 0
+
+def process(items):  # killed while scoring chunk `kill_at`: its errors are on disk, its rows are not
+    global chunks
+    chunks += 1
+    if chunks == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return score(items)
+
+run_job(Job(input=src, output=out, chunk_size=20, quiet=True), ("premise", "hypothesis"), pair_fields, process,
+        "score")
+"""
+
+
+@pytest.mark.parametrize("kill_at", [1, 7])
+def test_killed_job_resumed_writes_every_line_exactly_once(tiny_model, tmp_path, kill_at):
+    n, bad = 300, (5, 130, 135, 290)
+    src = write_pairs(tmp_path / "pairs.jsonl", n, {k: "{oops" for k in bad})
     out = tmp_path / "out.jsonl"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    killed = subprocess.run([sys.executable, "-c", KILLED_JOB, str(src), str(out), tiny_model, str(kill_at)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    scored = [line for line in range(1, 20 * (kill_at - 1) + 1) if line not in bad]  # the chunks before
+    assert [r["line"] for r in read_jsonl(out)] == scored
+    # the killed chunk's malformed lines were written first, as the errors-then-rows order promises
+    assert [e["line"] for e in read_jsonl(tmp_path / "out.errors.jsonl")] == [k for k in bad if k <= 20 * kill_at]
     cmd = [sys.executable, "-m", "contradict.cli", "score", str(src), "-o", str(out), "--model", tiny_model,
-           "--threads", "1", "--batch-size", "4", "--chunk-size", "20", "--quiet"]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while (not out.exists() or out.stat().st_size < 2000) and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    if proc.returncode != -signal.SIGKILL:
-        pytest.skip("the job ended before it could be killed")
-    written_before = len(out.read_bytes().splitlines())
-    assert 0 < written_before < n
-    done = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+           "--threads", "1", "--batch-size", "4", "--chunk-size", "20", "--quiet", "--resume"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     counts = Counter(r["line"] for r in read_jsonl(out))
     counts.update(e["line"] for e in read_jsonl(tmp_path / "out.errors.jsonl"))
