@@ -114,7 +114,7 @@ def scan(detector: Detector, text: str, max_exhaustive: int, reverse_share: floa
     detector.max_exhaustive, detector.reverse_share = max_exhaustive, reverse_share
     started = time.perf_counter()
     found = detector.find(text)
-    return found, time.perf_counter() - started, detector.last_stats
+    return found, time.perf_counter() - started, found.stats
 
 
 def main(argv=None):

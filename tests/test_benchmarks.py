@@ -98,3 +98,13 @@ def test_compare_models_on_one_model_finds_no_difference(tiny_model, tmp_path):
     assert empty.returncode == 2 and "empty model name" in empty.stderr and "Traceback" not in empty.stderr
     refused = run("compare_models.py", tiny_model, tiny_model, "--data", str(rows), "--every", "2", "--offset", "2")
     assert refused.returncode == 2 and "--offset" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_bench_pipe_checks_the_rankings_agree_and_prints_the_speedup(tiny_model):
+    result = run("bench_pipe.py", "--model", tiny_model, "--docs", "12", "--statements", "4", "--batch-docs", "4")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    calls = {line.split("|")[1].strip(): int(line.split("|")[3]) for line in lines if line.startswith("| find")
+             or line.startswith("| pipe")}
+    assert calls == {"find, one document at a time": 12, "pipe, 4 documents a batch": 3}
+    assert any(line.startswith("speedup_pipe_4_vs_find:") for line in lines)

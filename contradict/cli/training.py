@@ -14,7 +14,9 @@ def add_commands(sub):
     p = sub.add_parser("train", help="fine-tune the embedded e5-small NLI model (resumable)")
     p.add_argument("--work-dir", required=True, help="checkpoints and train.log go here; rerun to resume")
     p.add_argument("--epochs", type=float, default=0.65)
-    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--max-steps", type=int, default=None, help="the learning-rate schedule's length")
+    p.add_argument("--stop-at-step", type=int, default=None,
+                   help="checkpoint and stop there (resume later, possibly with another --max-steps)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=8e-5)
     p.add_argument("--head-lr", type=float, default=5e-4)
@@ -52,6 +54,7 @@ def _cmd_train(args):
               max_length=args.max_length, seed=args.seed,
               checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps,
               init_from=args.init_from, cross_lingual=args.cross_lingual, layer_decay=args.layer_decay,
+              stop_at_step=args.stop_at_step,
               pool_version=args.pool, weights=args.weights)
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)

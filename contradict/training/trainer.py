@@ -98,7 +98,7 @@ def export(model, out_dir: Path, meta: dict):
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
           swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
-          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None):
+          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None, stop_at_step=None):
     import numpy as np
     import torch
     from tqdm.auto import tqdm
@@ -178,11 +178,11 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     log.info("start %s", json.dumps(meta))
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
-    while step < total:
+    while step < total and not (stop_at_step and step >= stop_at_step):
         epoch = step // per_epoch
         batches = length_batches(lengths, batch_size, seed + epoch)
         for batch in batches[step % per_epoch:]:
-            if step >= total:
+            if step >= total or (stop_at_step and step >= stop_at_step):
                 break
             width = max(lengths[i] for i in batch)
             input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -205,7 +205,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
             bar.set_postfix(loss=f"{running:.3f}")
             if step % 25 == 0:
                 log.info("step %d/%d loss %.4f pairs/s %.1f", step, total, running, seen / (time.time() - started))
-            if step % checkpoint_every == 0 or step == total:
+            if step % checkpoint_every == 0 or step == total or step == stop_at_step:
                 tmp = work / "checkpoint.pt.tmp"
                 torch.save({"model": {k: v for k, v in model.state_dict().items()
                                       if not k.startswith("bert.embeddings.")},
