@@ -21,6 +21,17 @@ def _axes(ax=None, size=(5, 4)):
     return fig, fig.add_subplot()
 
 
+def _finish(fig, ax, xlabel: str, ylabel: str, title: str, top: float = 1.0):
+    """Unit axes, labelled: both curves live on [0, 1] x [0, 1]."""
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, top)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_confusion(y_true, probs, ax=None, title="Confusion matrix (row-normalised)"):
     fig, ax = _axes(ax)
     matrix = np.array(compute_metrics(y_true, probs)["confusion_matrix"]["matrix"], dtype=float)
@@ -53,13 +64,7 @@ def plot_pr_curve(y_true, probs, ax=None, label=None):
         if not any(line.get_label() == "base rate" for line in ax.lines):  # once when curves are overlaid
             ax.axhline(gold.mean(), color="grey", linestyle=":", linewidth=1, label="base rate")
         ax.legend(loc="upper right", fontsize=8)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("recall (contradiction)")
-    ax.set_ylabel("precision")
-    ax.set_title("Contradiction vs rest")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "recall (contradiction)", "precision", "Contradiction vs rest", top=1.02)
 
 
 def plot_reliability(y_true, probs, ax=None, label=None, bins: int = ECE_BINS):
@@ -72,13 +77,7 @@ def plot_reliability(y_true, probs, ax=None, label=None, bins: int = ECE_BINS):
     ax.plot([b["confidence"] for b in table], [b["accuracy"] for b in table], marker="o",
             label=f"{label + ' ' if label else ''}ECE {ece:.3f}")
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (max probability)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Reliability")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "confidence (max probability)", "accuracy", "Reliability")
 
 
 def write_plots(y_true, probs, out_dir) -> list[Path]:

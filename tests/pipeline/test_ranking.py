@@ -1,6 +1,5 @@
 import numpy as np
 
-from contradict.pipeline.features import evidence_kinds, facts
 from contradict.pipeline.ranking import rank
 from contradict.pipeline.statements import Statement
 
@@ -63,34 +62,6 @@ def test_probs_are_reported_per_direction():
     (found,) = rank(sts, [(0, 1)], ab, ba, threshold=0.0)
     assert found.probs["ab"]["contradiction"] == 0.9 and found.probs["ba"]["contradiction"] == 0.7
     assert abs(found.nli - 0.8) < 1e-9
-
-
-def test_evidence_kinds():
-    single = facts("Dmitri Peskov a spus că a avut loc o singură discuție, înainte de 2022.")
-    regular = facts("Cei doi au păstrat legătura regulat începând cu anul 2022.")
-    kinds = evidence_kinds(single, regular, "Dmitri Peskov", "The Wall Street Journal")
-    assert {"date", "quantity", "different-sources"} <= set(kinds)
-    assert "negation" in evidence_kinds(facts("The plant will not close."), facts("The plant will close."), None, None)
-    assert "number" in evidence_kinds(facts("It cost 85 million."), facts("It cost 40 million."), None, None)
-    assert evidence_kinds(facts("It cost 85 million."), facts("It cost 85 million."), "Peskov", "Dmitri Peskov") == []
-
-
-def test_numbers_are_normalised():
-    assert facts("1.200 de lei").numbers == facts("1200 de lei").numbers
-    assert facts("2,1 miliarde").numbers == {"2.1"}
-
-
-def test_changed_figure_is_one_figure_changed_in_the_same_words():
-    from contradict.pipeline.features import changed_figure
-
-    base = "Compania Solaris va angaja 1200 de oameni la Iași până în 2019."
-    assert changed_figure(facts(base), facts(base.replace("2019", "2017")))  # another year
-    assert changed_figure(facts(base), facts(base.replace("1200", "120")))  # another number
-    assert not changed_figure(facts(base), facts(base.replace("1200", "120").replace("2019", "2020")))  # series
-    assert not changed_figure(facts(base), facts(base.replace("Iași", "Cluj").replace("1200", "120")))  # elsewhere
-    assert not changed_figure(facts(base), facts("Compania Solaris a raportat la Iași un profit de 120 de "
-                                                 "milioane de lei în 2019."))  # other words
-    assert not changed_figure(facts(base), facts(base))
 
 
 def test_a_changed_figure_ranks_even_when_the_model_reads_a_restatement():
