@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from contradict import evaluation as evaluate
-from contradict import set_threads
+from contradict import LABELS, set_threads
 from contradict.errors import ContradictError
 from contradict.nli.onnx import BACKENDS
 
@@ -34,7 +34,7 @@ def paired_difference(correct_a, correct_b) -> tuple[float, float, float]:
 def ensemble_correct(probs_per_model, labels) -> np.ndarray:
     """Whether the argmax of the models' mean probabilities hits each row's label."""
     mean = np.mean(np.stack(probs_per_model), axis=0)
-    return np.asarray(evaluate.LABELS)[mean.argmax(axis=1)] == np.asarray(labels)
+    return np.asarray(LABELS)[mean.argmax(axis=1)] == np.asarray(labels)
 
 
 def ensemble_members(spec: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..defaults import BATCH_SIZE
 from ..errors import ContradictError
 from ..labels import label_indices
 from ..nli.scorer import softmax
@@ -40,7 +41,7 @@ def fit_temperature(logits: np.ndarray, y_true: Iterable, bounds: tuple[float, f
 def calibrate(scorer_or_model, source, *, split: str | None = None, data_dir=None, out=None,
               holdout: float = 0.3, seed: int = 0, langs=None, limit: int | None = None,
               sample_every: int | None = None, columns: dict | None = None, label_values=None,
-              batch_size: int = 32, device: str | None = None,
+              batch_size: int = BATCH_SIZE, device: str | None = None,
               model_options: dict | None = None, show_progress_bar: bool | None = None, write: bool = True) -> dict:
     """Fit temperature scaling on labelled pairs and write calibration.json (read by NLIScorer).
 

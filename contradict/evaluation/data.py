@@ -10,7 +10,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ContradictError
+from ..errors import ContradictError, InputError
+from ..files import read_jsonl
 from ..labels import normalise_labels
 
 ROLES = ("premise", "hypothesis", "label", "lang")
@@ -54,19 +55,16 @@ def _read_table(text: str, sep: str, name: str, wanted: set[str]) -> pd.DataFram
 
 
 def read_json_rows(text: str, name: str, lines: bool) -> pd.DataFrame:
-    try:
-        if lines:
-            rows = []
-            for number, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise ContradictError(f"{name}, line {number}: invalid JSON ({exc.msg})") from None
-        else:
+    if lines:
+        try:
+            rows = read_jsonl(text, name)
+        except InputError as exc:
+            raise ContradictError(str(exc)) from None
+    else:
+        try:
             rows = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContradictError(f"{name}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
+        except json.JSONDecodeError as exc:
+            raise ContradictError(f"{name}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ContradictError(f"{name}: expected a list of objects with premise, hypothesis and label")
     return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..defaults import BATCH_SIZE
 from ..errors import ContradictError
 from .data import read_json_rows
 from .metrics import json_number
@@ -125,7 +126,7 @@ def _statement_span(statement) -> Span:
 
 
 def evaluate_docs(source, detector_or_model="default", ks: Sequence[int] = DOC_KS, device: str | None = None,
-                  batch_size: int = 32, model_options: dict | None = None,
+                  batch_size: int = BATCH_SIZE, model_options: dict | None = None,
                   show_progress_bar: bool | None = None) -> dict:
     """Run the detector on labelled documents (every scored pair ranked) and compute `compute_doc_metrics`.
     A detector passed in is used as it is: its threshold and top_k are overridden per call, never changed."""

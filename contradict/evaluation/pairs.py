@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..defaults import BATCH_SIZE
 from ..errors import ContradictError
 from ..labels import LABELS
 from ..nli.scorer import NLIScorer
@@ -74,7 +75,7 @@ def describe_source(source, split) -> str:
 
 def evaluate_pairs(source, scorer_or_model="default", *, split: str | None = None, data_dir=None,
                    langs=None, limit: int | None = None, sample_every: int | None = None,
-                   columns: dict | None = None, label_values=None, batch_size: int = 32,
+                   columns: dict | None = None, label_values=None, batch_size: int = BATCH_SIZE,
                    device: str | None = None, model_options: dict | None = None,
                    show_progress_bar: bool | None = None) -> Evaluation:
     """Score labelled (premise, hypothesis) pairs and compute `compute_metrics` + `breakdowns`.

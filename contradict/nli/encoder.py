@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..defaults import BATCH_SIZE
 from .embedded import ensure_base_encoder
 from .hf import mean_pooled, pad_batch, quiet_loading
 
@@ -33,7 +34,7 @@ class SentenceEncoder:
             graph = onnx_file(self.model, self.tokenizer, str(path), backend, output="mean_pooled")
             self.runner = OnnxRunner(graph, threads=torch.get_num_threads())
 
-    def encode(self, texts, batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts, batch_size: int = BATCH_SIZE) -> np.ndarray:
         import torch
 
         encoded = self.tokenizer([self.prefix + t for t in texts], truncation=True, max_length=self.max_length)

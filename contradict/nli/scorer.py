@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..defaults import BATCH_SIZE
 from ..errors import ModelLoadError
 from ..labels import LABELS, map_model_labels
 from .hf import pad_batch
@@ -90,7 +91,7 @@ class NLIScorer:
             return float(json.loads(calib.read_text()).get("temperature", 1.0))
         return 1.0
 
-    def logits(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
+    def logits(self, pairs: Sequence[tuple[str, str]], batch_size: int = BATCH_SIZE,
                show_progress_bar: bool | None = None) -> np.ndarray:
         """Raw logits in LABELS order, before temperature."""
         import torch
@@ -129,7 +130,7 @@ class NLIScorer:
             self.cache.store([pairs[i] for i in todo], out[todo])
         return out
 
-    def predict(self, pairs: Iterable[tuple[str, str]], batch_size: int = 32,
+    def predict(self, pairs: Iterable[tuple[str, str]], batch_size: int = BATCH_SIZE,
                 show_progress_bar: bool | None = None) -> np.ndarray:
         """(n, 3) probabilities: entailment, neutral, contradiction."""
         return softmax(self.logits(list(pairs), batch_size, show_progress_bar), self.temperature).astype(np.float32)

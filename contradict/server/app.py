@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from contradict.defaults import BATCH_SIZE, THRESHOLD
 from contradict import LABELS, PRESETS, ContradictError, Detector, InputError, __version__
 from contradict.files import decode
 from contradict.report import render_html
@@ -45,7 +46,7 @@ class ServerSettings:
     loopback, behind its token); `scan_workers` scans run at once and `scan_queue` more may wait."""
     max_bytes: int = 1_000_000
     max_pairs: int = 1024
-    batch_size: int = 32
+    batch_size: int = BATCH_SIZE
     max_wait_ms: float = 5.0
     queue_pairs: int = 4096
     scan_workers: int = 2
@@ -409,7 +410,7 @@ def create_app(detector_factory=Detector, *, model: str = "default", settings: S
                      text_b: Annotated[str | None, Form()] = None,
                      file_b: Annotated[UploadFile | None, File()] = None,
                      lang: Annotated[str | None, Form(pattern=LANG_PATTERN)] = None,
-                     threshold: Annotated[float, Form(ge=0.0, le=1.0)] = 0.2,
+                     threshold: Annotated[float, Form(ge=0.0, le=1.0)] = THRESHOLD,
                      top_k: Annotated[int | None, Form(ge=1)] = None,
                      encoding: Annotated[str | None, Form(max_length=40)] = None,
                      model: Annotated[str | None, Form()] = None):

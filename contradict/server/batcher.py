@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from contradict.defaults import BATCH_SIZE
+
 
 class QueueFull(Exception):
     """The batcher holds as many pairs as it may; try again shortly."""
@@ -42,7 +44,7 @@ class MicroBatcher:
     `max_queued`: most pairs waiting at once.
     """
 
-    def __init__(self, predict: Callable[[list[tuple[str, str]]], np.ndarray], *, batch_size: int = 32,
+    def __init__(self, predict: Callable[[list[tuple[str, str]]], np.ndarray], *, batch_size: int = BATCH_SIZE,
                  round_pairs: int | None = None, max_wait: float = 0.005, max_queued: int = 4096):
         self._predict = predict
         self.batch_size = batch_size

@@ -129,8 +129,10 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
 
+    if pool is not None:  # a DataFrame (tests, experiments): the caller knows its rows
+        pool_version, weights = "given", None
     weights = datasets.parse_weights(weights) if pool_version == "v2" else None
-    if pool is None:  # `pool`: a DataFrame, for tests
+    if pool is None:
         if pool_version == "v1":
             pool = datasets.training_pool(data_dir)
         else:  # the validation split of pool_v2 never reaches training
