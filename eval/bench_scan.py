@@ -1,4 +1,4 @@
-"""Whole-document scans: exhaustive pairing against the pruned pairing of contradict.pairs.
+"""Whole-document scans: exhaustive pairing against the pruned pairing of contradict.pipeline.pairs.
 
     python eval/bench_scan.py                        # embedded model, 25..400 statements, 1 thread
     python eval/bench_scan.py --threads 2 --sizes 200

@@ -5,7 +5,7 @@
     python eval/bench_scoring.py --model DIR --pairs 4000 --threads 2
 
 The pairs are XNLI test rows across its 15 languages (from ../shared/data via
-contradict.datasets, or --data-dir), a third of them with two or three premises
+contradict.evaluation.datasets, or --data-dir), a third of them with two or three premises
 joined so lengths are mixed; without that data, sentence pairs from data/*.txt.
 Ways of scoring, each timed after a short warm-up:
 

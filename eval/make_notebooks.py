@@ -66,7 +66,7 @@ write("quality_report.ipynb", [
     new_markdown_cell("# Model quality report\n\n"
                       "3-way NLI quality of one model on XNLI test (15 languages), RoNLI test (Romanian) and "
                       "ANLI dev (adversarial English), with the same scorer the detector uses "
-                      "(`contradict.evaluate`, also available as `contradict eval`).\n\n"
+                      "(`contradict.evaluation`, also available as `contradict eval`).\n\n"
                       + params_table(COMMON_ROWS + DATA_ROWS)),
     new_code_cell(PARAMS.format(extra="")),
     new_code_cell('''import matplotlib.pyplot as plt
@@ -211,7 +211,7 @@ write("compare_models.ipynb", [
                       "plots compare quality, calibration and where they disagree.\n\n"
                       + params_table(COMMON_ROWS[:1] + [
                           ("CONTRADICT_NB_MODEL_B", "same as model A", "the second model"),
-                          ("CONTRADICT_NB_DATASET", "`xnli`", "named data set (see `contradict.datasets.LOADERS`)"),
+                          ("CONTRADICT_NB_DATASET", "`xnli`", "named data set (see `contradict.evaluation.datasets.LOADERS`)"),
                           ("CONTRADICT_NB_SPLIT", "its evaluation split", "split of that data set")]
                           + COMMON_ROWS[1:] + DATA_ROWS)
                       + "\n\nWithout labelled data a few built-in pairs are used, enough to see the notebook work."),

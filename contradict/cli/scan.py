@@ -6,6 +6,7 @@ import sys
 
 from ..errors import ContradictError
 from ..files import read_text
+from ..pipeline.detector import Findings
 from .options import add_model_options, add_pairing_options, add_threshold_options, detector_from_args
 
 
@@ -39,9 +40,9 @@ def _emit(args, found, texts):
 def cmd_scan(args):
     text = read_text(args.file, encoding=args.encoding)
     det = detector_from_args(args)
-    found = det.find(text, lang=args.lang) if text.strip() else []
+    found = det.find(text, lang=args.lang) if text.strip() else Findings()
     _emit(args, found, [text])
-    if args.stats and text.strip():
+    if args.stats:
         s = found.stats
         print(f"statements {s.statements}, pairs scored {s.pairs_scored} of {s.pairs_exhaustive} "
               f"exhaustive, {s.seconds:.1f} s", file=sys.stderr)

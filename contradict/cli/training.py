@@ -38,7 +38,7 @@ def add_commands(sub):
                    help="v2 (default): every training source of the data README and our Romanian NLI, by weight, "
                         "less a fixed validation share; v1: the first-generation pool of runs 1-6")
     p.add_argument("--weights", default=None, metavar="NAME=W,...",
-                   help="v2 source weights over the defaults (contradict.datasets.DEFAULT_WEIGHTS), e.g. ronli=0.3")
+                   help="v2 source weights over the defaults (contradict.evaluation.datasets.DEFAULT_WEIGHTS), e.g. ronli=0.3")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("average", help="average exported weights of runs of one lineage (a model soup)")

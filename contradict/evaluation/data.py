@@ -155,7 +155,7 @@ def load_pairs(source, split: str | None = None, data_dir=None, columns: dict | 
                label_values: str | dict | None = None) -> pd.DataFrame:
     """Labelled pairs as a DataFrame: premise, hypothesis, label (canonical) [, lang] and any extra columns.
 
-    `source`: a TSV/CSV/JSONL/JSON path, a name from `contradict.datasets.LOADERS`, a DataFrame,
+    `source`: a TSV/CSV/JSONL/JSON path, a name from `contradict.evaluation.datasets.LOADERS`, a DataFrame,
     or a `datasets.Dataset` / `DatasetDict`.  `columns` maps premise/hypothesis/label/lang to a
     column name or 0-based position.
     """

@@ -38,8 +38,8 @@ class NLIScorer:
     def __init__(self, model: str = "default", device: str | None = None, label_map: dict | None = None,
                  max_length: int | None = None, trust_remote_code: bool = False,
                  cache=None, backend: str = "torch"):
-        """`cache`: a SQLite file (or contradict.cache.ScoreCache) remembering scores across runs.
-        `backend`: "torch", or "onnx" / "onnx-int8" (ONNX Runtime on the CPU, see onnx_backend)."""
+        """`cache`: a SQLite file (or contradict.nli.cache.ScoreCache) remembering scores across runs.
+        `backend`: "torch", or "onnx" / "onnx-int8" (ONNX Runtime on the CPU, see contradict.nli.onnx)."""
         import torch
         from safetensors import SafetensorError
 

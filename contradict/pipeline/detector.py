@@ -169,13 +169,15 @@ class Detector:
              top_k: int | None = None) -> Iterator[Findings]:
         """`find` over many documents, lazily and in input order; the pairs of `batch_size` documents are
         scored in shared batches, so many short documents cost far fewer model calls than one by one.
-        An item is a text or a (text, lang) tuple; blank texts give empty findings."""
+        An item is a text or a (text, lang) pair; blank texts give empty findings."""
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
         chunk: list[_Scan] = []
         for item in texts:
-            text, item_lang = item if isinstance(item, tuple) else (item, None)
-            statements = self.segment(text, item_lang or lang).statements if text.strip() else []
+            pair = isinstance(item, (tuple, list)) and len(item) == 2
+            text, item_lang = item if pair else (item, None)
+            blank = isinstance(text, str) and not text.strip()  # anything else is refused by segment
+            statements = [] if blank else self.segment(text, item_lang or lang).statements
             chunk.append(self._plan(statements, cross_only=False))
             if len(chunk) >= batch_size:
                 yield from self._finish(chunk, threshold, top_k)

@@ -95,6 +95,17 @@ def export(model, out_dir: Path, meta: dict):
     (out_dir / "training.json").write_text(json.dumps(meta, indent=2))
 
 
+def _check_resumable(saved: dict, now: dict):
+    """A checkpoint continues only the run that wrote it: another pool or order would mix two runs."""
+    from ..errors import ContradictError
+
+    saved = dict(saved, pool=saved.get("pool", "v1"))  # checkpoints from before --pool were v1 runs
+    changed = [f"--{k.replace('_', '-')} {saved.get(k)!r} (now {v!r})" for k, v in now.items() if saved.get(k) != v]
+    if changed:
+        raise ContradictError("the checkpoint in this work dir was written with " + ", ".join(changed)
+                              + ": pass the same options to resume it, or use another --work-dir")
+
+
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
           swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
@@ -160,6 +171,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     ckpt = work / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
+        _check_resumable(state.get("meta") or {}, dict(pool=pool_version, weights=weights, seed=seed,
+                                                        batch_size=batch_size, max_length=max_length))
         model.load_state_dict(state["model"], strict=False)
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])

@@ -123,3 +123,21 @@ def test_one_call_helper_keeps_few_detectors_and_takes_dict_options(tiny_model):
         contradict.find("Podul e deschis. Podul nu e deschis.", model=tiny_model, threshold=threshold,
                         label_map=mapping)
     assert len(module._DETECTORS) == module._DETECTORS_KEPT
+
+
+def test_pipe_with_a_reverse_share_reverses_each_documents_own_top_pairs(tiny_model, ro_article):
+    det = Detector(tiny_model, threshold=0.0, show_progress_bar=False, reverse_share=0.25)
+    texts = [ro_article[:500], ["Podul e deschis. Podul nu e deschis. Podul e închis.", "ro"], ro_article[500:1100]]
+    alone = [det.find(texts[0]), det.find(texts[1][0], lang="ro"), det.find(texts[2])]
+    piped = list(det.pipe(texts))
+    for one, together in zip(alone, piped):
+        assert together, "threshold 0 keeps every scored pair"
+        assert [(c.a.start, c.b.start, c.reverse_scored) for c in together] == \
+               [(c.a.start, c.b.start, c.reverse_scored) for c in one]
+
+
+def test_pipe_refuses_what_is_not_text(tiny_detector):
+    from contradict.errors import InputError
+
+    with pytest.raises(InputError, match="expected text"):
+        list(tiny_detector.pipe(["Podul e deschis.", 42]))

@@ -177,3 +177,13 @@ def test_train_refuses_out_of_range_recipe_options(tmp_path, capsys, option):
     assert main(["train", "--work-dir", str(tmp_path / "run"), *option]) == 2
     assert option[0] in capsys.readouterr().err
     assert not (tmp_path / "run").exists()  # refused before any work
+
+
+def test_a_checkpoint_resumes_only_with_the_options_that_wrote_it(tmp_path):
+    from contradict.errors import ContradictError
+
+    trainer.train(tmp_path / "run", max_steps=2, batch_size=4, checkpoint_every=1, pool=POOL)
+    with pytest.raises(ContradictError, match="--seed 13.*now 14"):
+        trainer.train(tmp_path / "run", max_steps=3, batch_size=4, pool=POOL, seed=14)
+    with pytest.raises(ContradictError, match="--batch-size 4"):
+        trainer.train(tmp_path / "run", max_steps=3, batch_size=2, pool=POOL)
