@@ -6,7 +6,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 WEIGHTS = Path(__file__).resolve().parent / "models" / "e5-small-nli"
-SHIPPED = ("model.safetensors", "calibration.json", "training.json", "metrics.json", "README.md")
+SHIPPED = ("model.safetensors", "calibration.json", "ranker.json", "training.json", "metrics.json", "README.md")
 
 
 class BuildWithWeights(build_py):

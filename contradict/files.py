@@ -17,6 +17,11 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 CACHE_ENV = "CONTRADICT_CACHE"
 
 
+# files of a model directory applied after the logits (a temperature, a ranker): changing them keeps the
+# model's score cache and exported graphs valid
+AFTER_LOGITS_FILES = frozenset({"calibration.json", "ranker.json"})
+
+
 def cache_root() -> Path:
     """Where converted models and exported graphs are kept: $CONTRADICT_CACHE, else ~/.cache/contradict."""
     root = os.environ.get(CACHE_ENV) or os.path.join(

@@ -15,6 +15,7 @@ LABELS = ("entailment", "neutral", "contradiction")
 LABEL_IDS = {label: i for i, label in enumerate(LABELS)}
 CONTRADICTION = LABEL_IDS["contradiction"]
 ENTAILMENT = LABEL_IDS["entailment"]
+NEUTRAL = LABEL_IDS["neutral"]
 
 _SPELLINGS = {
     "entailment": "entailment entailed entails entail e ent implication support supports supported",

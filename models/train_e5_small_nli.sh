@@ -18,3 +18,5 @@ R7="--work-dir runs/r7 --init-from runs/r5/export --seed 19 --lr 5e-5 --head-lr 
 contradict train $R7 --max-steps 2400 --stop-at-step 300 --threads 2
 contradict train $R7 --max-steps 1500 --stop-at-step 1000 --threads 2 --export models/e5-small-nli
 contradict calibrate --data validation --split validation --out models/e5-small-nli --backend onnx --threads 2
+# the learned ranker belongs to these weights: refit it whenever they change (bench-fit + half our Romanian docs)
+contradict fit-ranker --out models/e5-small-nli --threads 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from ..errors import ContradictError
 from ..evaluation.calibration import calibrate
@@ -11,7 +12,7 @@ from ..evaluation.datasets import LOADERS
 from ..evaluation.documents import DOC_KS, evaluate_docs, format_doc_metrics
 from ..evaluation.pairs import to_json_value, evaluate_pairs, format_number
 from ..labels import LABEL_VALUES_HINT
-from .options import add_model_options, model_options
+from .options import add_model_options, model_options, positive_int
 
 
 def _add_pair_options(p):
@@ -56,12 +57,54 @@ def _cmd_eval(args):
         print(result.to_text())
 
 
+BENCH_SOURCES = {"bench": "eval", "bench-fit": "fit"}
+
+
+def add_bench_options(p):
+    p.add_argument("--per-language", type=positive_int, default=None,
+                   help="benchmark documents per language (default: 200 for bench, 50 for bench-fit)")
+    p.add_argument("--bench-seed", type=int, default=0, help="seed of the benchmark's construction")
+    p.add_argument("--data-dir", default=None, help="labelled data for the benchmark (default: $CONTRADICT_DATA "
+                                                    "or ../shared/data)")
+    p.add_argument("--cache", default=None, metavar="FILE",
+                   help="SQLite score cache: documents scored before cost no model call")
+
+
+def resolve_docs(name: str, args) -> str:
+    """A JSONL path, or `bench` / `bench-fit`: the benchmark built into the cache on first use."""
+    from ..evaluation.docbench import DEFAULT_PER_LANGUAGE, benchmark
+
+    if name not in BENCH_SOURCES:
+        return name
+    split = BENCH_SOURCES[name]
+    return str(benchmark(split, args.per_language or DEFAULT_PER_LANGUAGE[split], args.bench_seed,
+                         root=args.data_dir))
+
+
+def _cmd_build_docs(args):
+    from ..evaluation.docbench import DEFAULT_PER_LANGUAGE, benchmark, build_documents, write_documents
+
+    per_language = args.per_language or DEFAULT_PER_LANGUAGE[args.split]
+    if args.out:
+        docs = build_documents(args.split, per_language, args.bench_seed, root=args.data_dir,
+                               reuse_topics=args.split == "fit")
+        path = write_documents(docs, Path(args.out))
+    else:
+        path = benchmark(args.split, per_language, args.bench_seed, root=args.data_dir, rebuild=args.rebuild)
+    print(path)
+
+
 def _cmd_eval_docs(args):
     try:
         ks = tuple(int(k) for k in args.k.split(","))
     except ValueError:
         raise ContradictError(f"--k {args.k!r} is not a list of integers like 1,3,5,10") from None
-    metrics = evaluate_docs(args.docs, args.model, ks=ks, **_model_options(args))
+    options = _model_options(args)
+    options["model_options"]["cache"] = args.cache
+    rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
+    metrics = evaluate_docs(resolve_docs(args.docs, args), args.model, ks=ks, rankers=rankers, **options)
+    if args.out:
+        Path(args.out).write_text(json.dumps(metrics, ensure_ascii=False, indent=1, default=to_json_value) + "\n")
     if args.format == "json":
         _print_json(metrics)
     else:
@@ -96,13 +139,32 @@ def add_commands(sub):
     add_model_options(p)
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("eval-docs", help="precision@k, recall@k, MRR on labelled documents (JSONL)")
-    p.add_argument("docs", help="JSONL: {id, text, lang?, contradictions: [[a, b], ...]}")
+    p = sub.add_parser("eval-docs", help="P@1, R@5, MRR, ROC-AUC per language on labelled documents",
+                       description="Rank every scored pair of labelled documents and report, per language, "
+                                   "per variant and overall: precision@k, recall@k, MRR, document ROC-AUC, and "
+                                   "precision / recall at the ranker's threshold.")
+    p.add_argument("docs", help="JSONL {id, text, text_b?, lang?, contradictions: [[a, b], ...], ambiguous?}, or "
+                                "bench (the benchmark of the evaluation splits) / bench-fit (the ranker's)")
+    p.add_argument("--rankers", default=None, metavar="R,...",
+                   help="rank the same scores with each: default, rules, or a ranker.json (default: the model's)")
     p.add_argument("--k", default=",".join(map(str, DOC_KS)), help="cut-offs (default 1,3,5,10)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--out", default=None, metavar="FILE", help="also write the JSON metrics here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_bench_options(p)
     add_model_options(p)
     p.set_defaults(func=_cmd_eval_docs)
+
+    p = sub.add_parser("build-docs", help="build the document benchmark from labelled NLI data (seeded)",
+                       description="Documents mixing NLI premises with their hypotheses and unrelated statements, "
+                                   "gold = premise <-> contradicting hypothesis. --split eval reads only evaluation "
+                                   "splits; --split fit only the training pool's validation split (for "
+                                   "fit-ranker). Written into the cache (printed) unless --out.")
+    p.add_argument("--split", choices=("eval", "fit"), default="eval")
+    p.add_argument("--out", default=None, metavar="FILE", help="write the JSONL here instead of the cache")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the cached file")
+    add_bench_options(p)
+    p.set_defaults(func=_cmd_build_docs)
 
     p = sub.add_parser("calibrate", help="fit temperature scaling; write calibration.json into the model dir",
                        description="Fit a softmax temperature on labelled pairs and write calibration.json, "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..defaults import ANCHORS, BATCH_SIZE, NEIGHBORS, THRESHOLD
+from ..defaults import ANCHORS, BATCH_SIZE, NEIGHBORS
 from ..labels import LABEL_MAP_HINT, parse_label_map
 from ..nli.hf import set_threads
 from ..nli.onnx import BACKENDS
@@ -60,10 +60,13 @@ def add_pairing_options(p):
                    help="above 40 statements: pair each with this many nearest by embedding")
     p.add_argument("--anchors", type=count, default=ANCHORS,
                    help="above 40 statements: and with this many sharing a rare name, number or year")
+    p.add_argument("--ranker", default="default",
+                   help="default (the model's learned ranker.json, else the rules), rules, or a ranker.json path")
 
 
 def add_threshold_options(p, per: str = ""):
-    p.add_argument("--threshold", type=score, default=THRESHOLD, help="minimum score to report (0-1)")
+    p.add_argument("--threshold", type=score, default=None,
+                   help="minimum score to report (0-1; default: the ranker's own, chosen when it was fitted)")
     p.add_argument("--top-k", type=positive_int, default=None, help=f"report at most this many{per}")
 
 
@@ -78,7 +81,8 @@ def detector_from_args(args, **overrides):
     from ..pipeline.detector import Detector
 
     options = dict(model_options(args), batch_size=args.batch_size,
-                   threshold=getattr(args, "threshold", THRESHOLD), top_k=getattr(args, "top_k", None),
+                   threshold=getattr(args, "threshold", None), top_k=getattr(args, "top_k", None),
+                   ranker=getattr(args, "ranker", "default"),
                    reverse_share=getattr(args, "reverse_share", 1.0),
                    neighbors=getattr(args, "neighbors", NEIGHBORS), anchors=getattr(args, "anchors", ANCHORS),
                    show_progress_bar=False if getattr(args, "quiet", False) else None)

@@ -7,7 +7,8 @@ from ..errors import ContradictError
 from ..nli.hf import set_threads
 from ..training.lineage import average_exports
 from ..training.trainer import export_checkpoint, train
-from .options import positive_int
+from .evaluation import add_bench_options, resolve_docs
+from .options import add_model_options, detector_from_args, positive_int
 
 
 def add_commands(sub):
@@ -41,6 +42,24 @@ def add_commands(sub):
                    help="v2 source weights over the defaults (contradict.evaluation.datasets.DEFAULT_WEIGHTS), e.g. ronli=0.3")
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("fit-ranker", help="fit the learned ranker on labelled documents; write ranker.json",
+                       description="Score the documents (default: bench-fit, built from the training pool's "
+                                   "validation split, which the shipped model did not train on), fit a logistic "
+                                   "regression over the pair signals (C by grouped cross-validation, the "
+                                   "threshold for pair precision >= 0.8 on out-of-fold scores) and write "
+                                   "ranker.json into --out (the model directory it belongs to).")
+    p.add_argument("--docs", action="append", default=None, metavar="SOURCE[=SHARE]",
+                   help="labelled documents: bench-fit, a JSONL, FILE@fit (a stable half); =SHARE gives a "
+                        "source that share of the fit's weight (repeatable; default: bench-fit and "
+                        f"{DEFAULT_NEWS_SOURCE})")
+    p.add_argument("--out", required=True, metavar="DIR_OR_FILE",
+                   help="a model directory (writes DIR/ranker.json), or a .json file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_bench_options(p)
+    add_model_options(p)
+    p.set_defaults(func=_cmd_fit_ranker)
+
     p = sub.add_parser("average", help="average exported weights of runs of one lineage (a model soup)")
     p.add_argument("runs", nargs="+", metavar="DIR", help="exported weight dirs (contradict train --export)")
     p.add_argument("--out", required=True, metavar="DIR")
@@ -59,6 +78,37 @@ def _cmd_train(args):
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# our own Romanian news documents: one half fits the ranker (the way articles are written), the other is held out
+DEFAULT_NEWS_SOURCE = "data/ro_news_docs.jsonl@fit=0.25"
+
+
+def _cmd_fit_ranker(args):
+    from ..evaluation.docbench import content_digest
+    from ..training.ranker import fit_ranker, parse_source
+
+    sources = []
+    for spec in args.docs or ["bench-fit", str(ROOT / DEFAULT_NEWS_SOURCE)]:
+        path, share = parse_source(spec)
+        file, _, half = path.rpartition("@")
+        path = resolve_docs(path, args) if not file else path
+        if not Path(file or path).is_file():
+            raise ContradictError(f"no documents file {file or path}")
+        sources.append((path, share))
+    detector = detector_from_args(args, cache=args.cache, ranker="rules",
+                                  show_progress_bar=False if args.quiet else None)
+    digests = {Path(p).name: content_digest(p.rpartition("@")[0] or p) for p, _ in sources}
+    ranker = fit_ranker(sources, detector, seed=args.seed, show_progress_bar=False if args.quiet else None,
+                        about={"documents_sha256": digests})
+    out = Path(args.out)
+    if out.suffix != ".json":
+        out.mkdir(parents=True, exist_ok=True)
+    path = ranker.save(out)
+    f = ranker.fitted
+    print(f"fitted on {f['documents']:,} documents ({f['rows']:,} pairs, {f['gold_pairs']:,} gold): C {f['C']}, "
+          f"cross-validated log loss {f['cv_log_loss']}, threshold {ranker.threshold:.3f}; wrote {path}")
 
 
 def _cmd_average(args):

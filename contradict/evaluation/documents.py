@@ -1,7 +1,7 @@
 """Evaluating the whole pipeline on labelled documents: is the true pair ranked first?"""
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -31,12 +31,47 @@ def _resolve_side(text: str, side, doc_id) -> Span:
     raise ContradictError(f"document {doc_id}: {side!r} is neither a substring nor [start, end] offsets")
 
 
-def load_docs(source) -> list[dict]:
-    """Labelled documents: JSONL {id, text, lang?, contradictions: [[side_a, side_b], ...]}, or a list of dicts.
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)  # NaN: a field other rows have
 
-    Each side is a substring of the text (its first occurrence) or [start, end] offsets; they come back
-    resolved as spans in `gold`.
+
+def _pairs_field(record: dict, name: str, doc_id, required: bool) -> list:
+    pairs = record.get(name)
+    if _missing(pairs) and not required:
+        pairs = []
+    if not isinstance(pairs, list) or any(not isinstance(p, (list, tuple)) or len(p) != 2 for p in pairs):
+        raise ContradictError(f"document {doc_id}: {name} must be a list of [side_a, side_b] pairs")
+    return pairs
+
+
+HALVES = ("fit", "heldout")
+
+
+def in_half(doc_id, half: str) -> bool:
+    """A stable half of a document set, by a hash of the document id: `fit` for fitting a ranker,
+    `heldout` for checking it.  "data/ro_news_docs.jsonl@heldout" names one half of a file."""
+    bucket = int(hashlib.md5(f"ranker-half:{doc_id}".encode("utf-8")).hexdigest()[:8], 16) / 0x100000000
+    return (bucket < 0.5) == (half == "fit")
+
+
+def _split_half(source):
+    if isinstance(source, (str, Path)):
+        path, _, half = str(source).rpartition("@")
+        if path and half in HALVES:
+            return path, half
+    return source, None
+
+
+def load_docs(source) -> list[dict]:
+    """Labelled documents: JSONL {id, text, text_b?, lang?, contradictions: [[side_a, side_b], ...],
+    ambiguous?: [[side_a, side_b], ...], variant?, set?}, or a list of dicts.
+
+    Each side is a substring (its first occurrence) or [start, end] offsets.  With `text_b` the document is a
+    comparison of two texts and offsets count in `text + "\n" + text_b`.  `ambiguous` pairs (contradictory
+    or not, by construction) are left out of the ranking metrics.  Sides come back resolved as spans.
+    "FILE@fit" / "FILE@heldout": one stable half of the file (`in_half`).
     """
+    source, half = _split_half(source)
     if isinstance(source, (str, Path)):
         from ..files import read_text
 
@@ -46,14 +81,22 @@ def load_docs(source) -> list[dict]:
     docs = []
     for number, record in enumerate(records, 1):
         doc_id = record.get("id", number)
-        text, pairs = record.get("text"), record.get("contradictions")
+        text, text_b = record.get("text"), record.get("text_b")
         if not isinstance(text, str) or not text.strip():
             raise ContradictError(f"document {doc_id}: no text")
-        if not isinstance(pairs, list) or any(not isinstance(p, (list, tuple)) or len(p) != 2 for p in pairs):
-            raise ContradictError(f"document {doc_id}: contradictions must be a list of [side_a, side_b] pairs")
+        text_b = None if _missing(text_b) else text_b
+        if text_b is not None and (not isinstance(text_b, str) or not text_b.strip()):
+            raise ContradictError(f"document {doc_id}: text_b must be a non-empty text")
+        whole = text if text_b is None else text + "\n" + text_b
         lang = record.get("lang")
-        docs.append({"id": doc_id, "text": text, "lang": lang if isinstance(lang, str) else None,
-                     "gold": [(_resolve_side(text, a, doc_id), _resolve_side(text, b, doc_id)) for a, b in pairs]})
+        resolved = {name: [(_resolve_side(whole, a, doc_id), _resolve_side(whole, b, doc_id))
+                           for a, b in _pairs_field(record, name, doc_id, required)]
+                    for name, required in (("contradictions", True), ("ambiguous", False))}
+        docs.append({"id": doc_id, "text": text, "text_b": text_b, "lang": lang if isinstance(lang, str) else None,
+                     "variant": record.get("variant") if isinstance(record.get("variant"), str) else None,
+                     "gold": resolved["contradictions"], "ambiguous": resolved["ambiguous"]})
+    if half:
+        docs = [d for d in docs if in_half(d["id"], half)]
     if not docs:
         raise ContradictError("no documents to evaluate")
     return docs
@@ -69,8 +112,7 @@ def pair_matches(found: tuple[Span, Span], gold: tuple[Span, Span]) -> bool:
     return (spans_overlap(ga, fa) and spans_overlap(gb, fb)) or (spans_overlap(ga, fb) and spans_overlap(gb, fa))
 
 
-def _doc_figures(gold: list, found: list, ks: Sequence[int]) -> dict:
-    relevant = [any(pair_matches(f, g) for g in gold) for f in found]
+def _doc_figures(gold: list, relevant: list[bool], found: list, ks: Sequence[int]) -> dict:
     first_hit = next((rank for rank, hit in enumerate(relevant, 1) if hit), None)
     figures = {"first_hit_rank": first_hit, "reciprocal_rank": 1 / first_hit if first_hit else 0.0}
     for k in ks:
@@ -79,60 +121,134 @@ def _doc_figures(gold: list, found: list, ks: Sequence[int]) -> dict:
     return figures
 
 
-def _mean_figures(per_doc: list[dict], ks: Sequence[int]) -> dict:
-    if not per_doc:
-        return {"mrr": None, "precision_at": {}, "recall_at": {}}
-    return {"mrr": json_number(np.mean([d["reciprocal_rank"] for d in per_doc])),
-            "precision_at": {str(k): json_number(np.mean([d[f"precision@{k}"] for d in per_doc])) for k in ks},
-            "recall_at": {str(k): json_number(np.mean([d[f"recall@{k}"] for d in per_doc])) for k in ks}}
-
-
-def compute_doc_metrics(results: Sequence[dict], ks: Sequence[int] = DOC_KS) -> dict:
-    """Ranking metrics over documents.
-
-    Each result has `gold` (list of (span, span)), `found` (ranked list of (span, span)) and `scores`
-    (the found pairs' scores, same order); optional `id` and `lang`.  precision@k (denominator k),
-    recall@k and MRR are averaged over the documents that have a gold contradiction; doc_roc_auc ranks
-    all documents by their top score for "has a contradiction".
-    """
+def _summary(entries: list[dict], ks: Sequence[int], threshold: float | None) -> dict:
+    """Ranking figures over documents with a gold pair; document ROC-AUC and threshold figures over all."""
     from sklearn.metrics import roc_auc_score
 
-    documents, figures_by_lang = [], defaultdict(list)
+    from .metrics import expected_calibration_error
+
+    ranked = [e["figures"] for e in entries if e["gold"]]
+    out = {"n_docs": len(entries), "n_with_contradictions": len(ranked)}
+    if ranked:
+        out["mrr"] = json_number(np.mean([d["reciprocal_rank"] for d in ranked]))
+        out["precision_at"] = {str(k): json_number(np.mean([d[f"precision@{k}"] for d in ranked])) for k in ks}
+        out["recall_at"] = {str(k): json_number(np.mean([d[f"recall@{k}"] for d in ranked])) for k in ks}
+    else:
+        out.update(mrr=None, precision_at={}, recall_at={})
+    has = np.array([bool(e["gold"]) for e in entries])
+    tops = np.array([e["top_score"] for e in entries])
+    out["doc_roc_auc"] = json_number(roc_auc_score(has, tops)) if 0 < has.sum() < len(has) else None
+    if threshold is not None:
+        scores = np.concatenate([e["scores"] for e in entries]) if entries else np.zeros(0)
+        hits = np.concatenate([e["relevant"] for e in entries]) if entries else np.zeros(0, dtype=bool)
+        kept = scores >= threshold
+        gold_total = sum(len(e["gold"]) for e in entries)
+        gold_found = sum(sum(any(pair_matches(f, g) for f, sc in zip(e["found"], e["scores"]) if sc >= threshold)
+                             for g in e["gold"]) for e in entries)
+        consistent = [e["top_score"] < threshold for e in entries if not e["gold"]]
+        out.update(threshold=threshold,
+                   precision=json_number(hits[kept].mean()) if kept.any() else None,
+                   recall=json_number(gold_found / gold_total) if gold_total else None,
+                   consistent_below_threshold=json_number(np.mean(consistent)) if consistent else None,
+                   pair_ece=json_number(expected_calibration_error(scores, hits)) if len(scores) else None)
+    return out
+
+
+def compute_doc_metrics(results: Sequence[dict], ks: Sequence[int] = DOC_KS, threshold: float | None = None) -> dict:
+    """Ranking metrics over documents.
+
+    Each result has `gold` (list of (span, span)), `found` (ranked list of (span, span), every scored pair
+    or the reported ones) and `scores` (same order); optional `id`, `lang`, `variant`.  precision@k
+    (denominator k), recall@k and MRR are averaged over the documents with a gold contradiction;
+    doc_roc_auc ranks all documents by their top score for "has a contradiction".  With `threshold`:
+    pair-level precision and recall of what would be reported, the share of consistent documents whose
+    top score is under it, and the pair-level ECE of the score read as "is a gold pair".
+    """
+    entries = []
     for r in results:
-        top = float(r["scores"][0]) if len(r["scores"]) else 0.0
-        entry = {"id": r.get("id"), "lang": r.get("lang"), "gold": len(r["gold"]), "found": len(r["found"]),
-                 "top_score": json_number(top)}
+        relevant = [any(pair_matches(f, g) for g in r["gold"]) for f in r["found"]]
+        entry = {"id": r.get("id"), "lang": r.get("lang"), "variant": r.get("variant"), "gold": r["gold"],
+                 "found": r["found"], "scores": np.asarray(r["scores"], dtype=float),
+                 "relevant": np.asarray(relevant, dtype=bool),
+                 "top_score": float(r["scores"][0]) if len(r["scores"]) else 0.0}
         if r["gold"]:
-            figures = _doc_figures(r["gold"], r["found"], ks)
-            entry["first_hit_rank"] = figures["first_hit_rank"]
-            figures_by_lang[r.get("lang")].append(figures)
-        documents.append(entry)
-    has = np.array([d["gold"] > 0 for d in documents])
-    tops = np.array([d["top_score"] or 0.0 for d in documents])
-    every = [f for figures in figures_by_lang.values() for f in figures]
-    metrics = {"n_docs": len(documents), "n_with_contradictions": int(has.sum()), **_mean_figures(every, ks),
-               "doc_roc_auc": json_number(roc_auc_score(has, tops)) if 0 < has.sum() < len(has) else None}
-    langs = sorted({d["lang"] for d in documents if d["lang"]})
-    metrics["per_language"] = {
-        lang: {"n_docs": sum(d["lang"] == lang for d in documents), **_mean_figures(figures_by_lang[lang], ks)}
-        for lang in langs}
-    metrics["documents"] = documents
+            entry["figures"] = _doc_figures(r["gold"], relevant, r["found"], ks)
+        entries.append(entry)
+    metrics = _summary(entries, ks, threshold)
+    for field, key in (("lang", "per_language"), ("variant", "per_variant")):
+        values = sorted({e[field] for e in entries if e[field]})
+        metrics[key] = {v: _summary([e for e in entries if e[field] == v], ks, threshold) for v in values}
+    if metrics["per_language"]:
+        # every language counts once: an average over documents would let a big language hide a broken one
+        langs = metrics["per_language"].values()
+        metrics["language_mean"] = {"mrr": _mean([v["mrr"] for v in langs]),
+                                    "precision@1": _mean([v["precision_at"].get("1") for v in langs]),
+                                    "recall@5": _mean([v["recall_at"].get("5") for v in langs])}
+    metrics["documents"] = [{"id": e["id"], "lang": e["lang"], "variant": e["variant"], "gold": len(e["gold"]),
+                             "found": len(e["found"]), "top_score": json_number(e["top_score"]),
+                             **({"first_hit_rank": e["figures"]["first_hit_rank"]} if e["gold"] else {})}
+                            for e in entries]
     return metrics
 
 
-def _statement_span(statement) -> Span:
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return json_number(np.mean(values)) if values else None
+
+
+def statement_span(statement, offset_b: int) -> Span:
     # a gold side may mark the claim or anything in its sentence (source, verb of saying)
-    return min(statement.start, statement.sentence_start), max(statement.end, statement.sentence_end)
+    start, end = min(statement.start, statement.sentence_start), max(statement.end, statement.sentence_end)
+    return (start + offset_b, end + offset_b) if statement.doc == 1 else (start, end)
+
+
+def score_docs(docs: Sequence[dict], detector, show_progress_bar: bool | None = None) -> list:
+    """Each document segmented, paired and scored once (`Detector.scored`), ready for any ranker."""
+    from tqdm.auto import tqdm
+
+    items = ((d["text"], d.get("text_b"), d.get("lang")) for d in docs)
+    progress = tqdm(total=len(docs), desc="documents", unit="doc",
+                    disable=not (len(docs) > 20 if show_progress_bar is None else show_progress_bar))
+    scored = []
+    with progress:
+        for one in detector.scored(items):
+            scored.append(one)
+            progress.update()
+    return scored
+
+
+def ranked_results(docs: Sequence[dict], scored: Sequence, ranker) -> list[dict]:
+    """Every scored pair of each document ranked by `ranker`, pairs ambiguous by construction left out."""
+    from ..pipeline.ranking import rank
+
+    results = []
+    for doc, one in zip(docs, scored):
+        offset_b = len(doc["text"]) + 1
+        found = rank(one.statements, one.pairs, one.probs_ab, one.probs_ba, threshold=0.0, ranker=ranker,
+                     reverse_scored=one.reverse_scored)
+        spans, scores = [], []
+        for c in found:
+            pair = (statement_span(c.a, offset_b), statement_span(c.b, offset_b))
+            if any(pair_matches(pair, amb) for amb in doc.get("ambiguous", ())) and \
+                    not any(pair_matches(pair, g) for g in doc["gold"]):
+                continue
+            spans.append(pair)
+            scores.append(c.score)
+        results.append({"id": doc["id"], "lang": doc.get("lang"), "variant": doc.get("variant"), "gold": doc["gold"],
+                        "found": spans, "scores": scores})
+    return results
 
 
 def evaluate_docs(source, detector_or_model="default", ks: Sequence[int] = DOC_KS, device: str | None = None,
                   batch_size: int = BATCH_SIZE, model_options: dict | None = None,
-                  show_progress_bar: bool | None = None) -> dict:
+                  show_progress_bar: bool | None = None, rankers: Sequence | None = None) -> dict:
     """Run the detector on labelled documents (every scored pair ranked) and compute `compute_doc_metrics`.
-    A detector passed in is used as it is: its threshold and top_k are overridden per call, never changed."""
-    from tqdm.auto import tqdm
 
+    `rankers`: names or objects as Detector's `ranker` takes them ("default", "rules", a ranker.json); each
+    ranks the same model scores.  One ranker (the detector's own when None): its metrics; several:
+    {"rankers": {name: metrics}}.  A detector passed in is used as it is, never changed."""
     from ..pipeline.detector import Detector
+    from ..pipeline.ranking import resolve_ranker
 
     docs = load_docs(source)
     if isinstance(detector_or_model, (str, Path)):
@@ -140,29 +256,66 @@ def evaluate_docs(source, detector_or_model="default", ks: Sequence[int] = DOC_K
                             **(model_options or {}))
     else:
         detector = detector_or_model
-    progress = tqdm(total=len(docs), desc="documents", unit="doc",
-                    disable=not (len(docs) > 20 if show_progress_bar is None else show_progress_bar))
-    results = []
-    with progress:
-        for doc, found in zip(docs, detector.pipe(((d["text"], d["lang"]) for d in docs), threshold=0.0, top_k=0)):
-            results.append({"id": doc["id"], "lang": doc["lang"], "gold": doc["gold"],
-                            "found": [(_statement_span(c.a), _statement_span(c.b)) for c in found],
-                            "scores": [c.score for c in found]})
-            progress.update()
-    metrics = compute_doc_metrics(results, ks)
-    metrics["model"] = getattr(detector, "model_name", None)
-    return metrics
+    scored = score_docs(docs, detector, show_progress_bar)
+    chosen = [detector.ranker] if rankers is None else \
+        [resolve_ranker(r, getattr(detector.scorer, "path", None)) for r in rankers]
+    by_name = {}
+    for ranker in chosen:
+        metrics = compute_doc_metrics(ranked_results(docs, scored, ranker), ks, threshold=ranker.threshold)
+        metrics["model"] = getattr(detector, "model_name", None)
+        metrics["ranker"] = ranker.name
+        by_name[ranker.name] = metrics
+    return next(iter(by_name.values())) if len(by_name) == 1 else {"rankers": by_name}
 
 
 def format_doc_metrics(m: dict) -> str:
+    if "rankers" in m:
+        return format_rankers_side_by_side(m["rankers"])
     ks = list(m["precision_at"])
-    lines = [f"{m.get('model') or 'model'}: {m['n_docs']} documents, {m['n_with_contradictions']} with a contradiction",
-             f"MRR {format_number(m['mrr'])}   document ROC-AUC {format_number(m['doc_roc_auc'])}",
-             "k            " + "".join(f"{k:>8}" for k in ks),
-             "precision@k  " + "".join(f"{format_number(m['precision_at'][k]):>8}" for k in ks),
-             "recall@k     " + "".join(f"{format_number(m['recall_at'][k]):>8}" for k in ks)]
-    if m["per_language"]:
-        lines += ["", f"{'language':<10}{'docs':>6}{'MRR':>8}" + "".join(f"{'R@' + k:>8}" for k in ks)]
-        lines += [f"{lang:<10}{v['n_docs']:>6}{format_number(v['mrr']):>8}"
-                  + "".join(f"{format_number(v['recall_at'].get(k)):>8}" for k in ks) for lang, v in m["per_language"].items()]
+    lines = [f"{m.get('model') or 'model'} ({m.get('ranker', 'ranker')}): {m['n_docs']} documents, "
+             f"{m['n_with_contradictions']} with a contradiction",
+             f"MRR {format_number(m['mrr'])}   document ROC-AUC {format_number(m['doc_roc_auc'])}"]
+    if m.get("threshold") is not None:
+        lines.append(f"at threshold {m['threshold']:.3g}: precision {format_number(m['precision'])}   recall "
+                     f"{format_number(m['recall'])}   consistent documents under it "
+                     f"{format_number(m['consistent_below_threshold'])}   pair ECE {format_number(m['pair_ece'])}")
+    lines += ["k            " + "".join(f"{k:>8}" for k in ks),
+              "precision@k  " + "".join(f"{format_number(m['precision_at'][k]):>8}" for k in ks),
+              "recall@k     " + "".join(f"{format_number(m['recall_at'][k]):>8}" for k in ks)]
+    for key, title in (("per_language", "language"), ("per_variant", "variant")):
+        if m.get(key):
+            lines += ["", f"{title:<10}{'docs':>6}{'P@1':>8}{'R@5':>8}{'MRR':>8}{'AUC':>8}"]
+            lines += [f"{name:<10}{v['n_docs']:>6}{format_number(v['precision_at'].get('1')):>8}"
+                      f"{format_number(v['recall_at'].get('5')):>8}{format_number(v['mrr']):>8}"
+                      f"{format_number(v['doc_roc_auc']):>8}" for name, v in m[key].items()]
+    return "\n".join(lines)
+
+
+def format_rankers_side_by_side(by_ranker: dict) -> str:
+    """Per language: P@1, R@5, MRR and document ROC-AUC of each ranker, then the overall lines."""
+    names = list(by_ranker)
+    first = by_ranker[names[0]]
+    header = f"{'language':<10}{'docs':>6}" + "".join(f"{n[:7] + ' ' + f:>14}" for n in names
+                                                       for f in ("P@1", "R@5", "MRR", "AUC"))
+    lines = [header]
+
+    def row(label, per):
+        cells = []
+        for n in names:
+            v = per(by_ranker[n])
+            cells += [v["precision_at"].get("1"), v["recall_at"].get("5"), v["mrr"], v["doc_roc_auc"]]
+        return f"{label:<10}{per(first)['n_docs']:>6}" + "".join(f"{format_number(c):>14}" for c in cells)
+
+    for lang in first.get("per_language", {}):
+        lines.append(row(lang, lambda m, lang=lang: m["per_language"][lang]))
+    for variant in first.get("per_variant", {}):
+        lines.append(row(variant, lambda m, variant=variant: m["per_variant"][variant]))
+    lines.append(row("all", lambda m: m))
+    for n in names:
+        m = by_ranker[n]
+        mean = m.get("language_mean", {})
+        lines.append(f"{n}: language-mean P@1 {format_number(mean.get('precision@1'))}, threshold "
+                     f"{m.get('threshold', 0):.3g}: precision {format_number(m.get('precision'))}, recall "
+                     f"{format_number(m.get('recall'))}, consistent under it "
+                     f"{format_number(m.get('consistent_below_threshold'))}, pair ECE {format_number(m.get('pair_ece'))}")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import ContradictError
-from ..files import fingerprint
+from ..files import AFTER_LOGITS_FILES, fingerprint
 from ..labels import LABELS
 
 SCHEMA_VERSION = 1
@@ -171,9 +171,9 @@ def model_identity(cache: ScoreCache, path: str, model, extra: dict) -> str:
     """What makes logits reproducible: weights, config and the scoring options in `extra`."""
     local = Path(path)
     if local.is_dir():
-        # calibration.json only sets the temperature, applied after the cache
+        # a temperature or a ranker applies after the cache
         parts = [f"{f.name}={cache.file_sha256(f)}" for f in sorted(local.iterdir())
-                 if f.suffix in (".safetensors", ".json", ".model", ".txt") and f.name != "calibration.json"
+                 if f.suffix in (".safetensors", ".json", ".model", ".txt") and f.name not in AFTER_LOGITS_FILES
                  and f.is_file()]
     else:  # a hub model: its commit pins the weights
         revision = getattr(model.config, "_commit_hash", None)

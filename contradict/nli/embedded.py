@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import cache_root, fingerprint, publish_dir
+from ..files import AFTER_LOGITS_FILES, cache_root, fingerprint, publish_dir
 from ..labels import LABEL_IDS, LABELS
 from .e5file import E5File, E5FileError, build_tokenizer, find_e5_file, read_e5_file
 from .hf import quiet_loading
@@ -148,12 +148,11 @@ def ensure_default_model(head_dir: Path | None = None, cache_dir: Path | None = 
     if not (head_dir / "model.safetensors").is_file():
         raise E5FileError(f"the embedded NLI weights are missing: {head_dir}/model.safetensors")
     target = _cached("e5-small-nli", head_dir, cache_dir, lambda e5: build_nli_model(e5, head_dir))
-    # a temperature fitted later (`contradict calibrate --out models/e5-small-nli`) applies without reconversion
-    calibration = head_dir / "calibration.json"
-    if calibration.is_file():
-        if not (target / "calibration.json").is_file() or \
-                (target / "calibration.json").read_bytes() != calibration.read_bytes():
-            (target / "calibration.json").write_bytes(calibration.read_bytes())
+    # a temperature or ranker fitted later (`--out models/e5-small-nli`) applies without reconversion
+    for name in sorted(AFTER_LOGITS_FILES):
+        shipped, converted = head_dir / name, target / name
+        if shipped.is_file() and (not converted.is_file() or converted.read_bytes() != shipped.read_bytes()):
+            converted.write_bytes(shipped.read_bytes())
     return target
 
 

@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import ContradictError
-from ..files import fingerprint, publish_dir, publish_file
+from ..files import AFTER_LOGITS_FILES, fingerprint, publish_dir, publish_file
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 INT8_GRAPH = "model.int8-rr.onnx"  # named by recipe: a cache written by an older recipe is not reused
@@ -52,8 +52,8 @@ def _model_key(path: str, model) -> str:
 
     versions = [torch.__version__, onnxruntime.__version__, EXPORT_RECIPE]
     local = Path(path)
-    if local.is_dir():  # calibration.json only sets a temperature, applied after the graph
-        return fingerprint(sorted(f for f in local.iterdir() if f.is_file() and f.name != "calibration.json"),
+    if local.is_dir():  # a temperature or a ranker applies after the graph
+        return fingerprint(sorted(f for f in local.iterdir() if f.is_file() and f.name not in AFTER_LOGITS_FILES),
                            extra=versions)
     return fingerprint([], extra=versions + [f"{path}@{getattr(model.config, '_commit_hash', None)}"])
 

@@ -68,12 +68,23 @@ def _plausible_source(src: str) -> bool:
     return bool(re.search(r"[A-ZĂÂÎȘȚÄÖÜÉ]", src)) or words[0].lower() in PRONOUNS or len(words) >= 2
 
 
+_LOWER_WORD = r"[a-zăâîșşțţéèêàâçäöüßñáíóú][\w'’-]*"
+_CAPITAL_WORD = r"[A-ZĂÂÎȘŞȚŢÄÖÜÉÈÀÇÑÁÍÓÚ][\w.&'’-]*"
+# "unei anchete publicate de cotidianul The Wall Street Journal", "a report published by the Financial Times":
+# a common-noun head, a word of authorship or ownership, an optional designator, then the named outlet
+_OUTLET = re.compile(rf"^(?:{_LOWER_WORD}\s+){{1,6}}?(?:de|al|a|ale|ai|of|by|par|du|des|de\s+la|von|der|del)\s+"
+                     rf"(?:{_LOWER_WORD}\s+){{0,2}}?(?P<name>{_CAPITAL_WORD}(?:\s+(?:{_CAPITAL_WORD}|of|de|du|der|"
+                     rf"des|&))*)$")
+
+
 def _clean_source(src: str) -> str:
     src = src.strip(" ,.;:\"'„”«»")
     # the part next to the verb is the speaker: "Purtătorul de cuvânt al lui Putin, Dmitri Peskov" -> the
     # appositive name; "La începutul anului 2024, serviciile de informații" -> the subject, not the date
     parts = [p.strip() for p in src.split(",") if p.strip()]
-    return parts[-1] if parts else src
+    src = parts[-1] if parts else src
+    outlet = _OUTLET.match(src)
+    return outlet.group("name") if outlet else src
 
 
 def attribute(sentence: str, lang: str):

@@ -8,12 +8,12 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..defaults import ANCHORS, BATCH_SIZE, MAX_CHARS, MAX_EXHAUSTIVE, NEIGHBORS, THRESHOLD
+from ..defaults import ANCHORS, BATCH_SIZE, MAX_CHARS, MAX_EXHAUSTIVE, NEIGHBORS
 from ..errors import InputError
 from ..labels import CONTRADICTION
 from ..nli.scorer import NLIScorer
 from .pairs import candidate_pairs
-from .ranking import Contradiction, rank
+from .ranking import Contradiction, rank, resolve_ranker
 from .statements import Document, Statement, segment
 
 DOCS_PER_BATCH = 16  # Detector.pipe: documents whose pairs are scored together
@@ -25,6 +25,17 @@ class ScanStats:
     pairs_scored: int = 0
     pairs_exhaustive: int = 0
     seconds: float = 0.0
+
+
+@dataclass
+class Scored:
+    """One document (or pair of texts) scored but not ranked: what any ranker needs."""
+
+    statements: list[Statement]
+    pairs: list[tuple[int, int]]
+    probs_ab: np.ndarray
+    probs_ba: np.ndarray
+    reverse_scored: np.ndarray
 
 
 class Findings(list):
@@ -56,24 +67,28 @@ class Detector:
     >>> det.find(text)[0].a.text             # most specific contradiction first
     """
 
-    def __init__(self, model: str = "default", *, device: str | None = None, threshold: float = THRESHOLD,
+    def __init__(self, model: str = "default", *, device: str | None = None, threshold: float | None = None,
                  top_k: int | None = None, batch_size: int = BATCH_SIZE, max_exhaustive: int = MAX_EXHAUSTIVE,
                  neighbors: int = NEIGHBORS, anchors: int = ANCHORS, label_map: dict | None = None,
                  trust_remote_code: bool = False, max_length: int | None = None,
                  max_chars: int = MAX_CHARS, show_progress_bar: bool | None = None, cache=None,
-                 backend: str = "torch", reverse_share: float = 1.0, scorer=None):
+                 backend: str = "torch", reverse_share: float = 1.0, scorer=None, ranker="default"):
         """`reverse_share` < 1 scores every pair premise-first, then only that share of the pairs (the most
         contradictory so far, and every denial) in reverse as well; the others reuse the first direction.
         1.0 (the default) scores both directions of every pair; 0.25 took 30% less time on 200 statements.
         `scorer`: anything with NLIScorer's `predict(pairs, batch_size, show_progress_bar)` (and `backend`),
-        used instead of loading `model` (a server's shared batcher, say)."""
+        used instead of loading `model` (a server's shared batcher, say).
+        `ranker`: "default" (the model directory's learned ranker.json, else the rules), "rules", a path to a
+        ranker.json, or a ranker object.  `threshold` None: the ranker's own (chosen when it was fitted)."""
         if not 0.0 <= reverse_share <= 1.0:
             raise InputError(f"reverse_share must be between 0 and 1, got {reverse_share}")
         self.scorer = scorer if scorer is not None else NLIScorer(
             model, device=device, label_map=label_map, max_length=max_length,
             trust_remote_code=trust_remote_code, cache=cache, backend=backend)
         self.model_name = model
-        self.threshold, self.top_k, self.batch_size = threshold, top_k, batch_size
+        self.ranker = resolve_ranker(ranker, getattr(self.scorer, "path", None))
+        self.threshold = self.ranker.threshold if threshold is None else threshold
+        self.top_k, self.batch_size = top_k, batch_size
         self.max_exhaustive, self.neighbors, self.anchors = max_exhaustive, neighbors, anchors
         self.max_chars = max_chars
         self.reverse_share = reverse_share
@@ -143,7 +158,8 @@ class Detector:
         probs_ab, probs_ba, reversed_ = scored
         found = rank(scan.statements, scan.pairs, probs_ab, probs_ba,
                      threshold=self.threshold if threshold is None else threshold,
-                     top_k=self.top_k if top_k is None else (top_k or None), reverse_scored=reversed_)
+                     top_k=self.top_k if top_k is None else (top_k or None), reverse_scored=reversed_,
+                     ranker=self.ranker)
         stats = ScanStats(len(scan.statements), len(scan.pairs), scan.exhaustive, time.perf_counter() - scan.started)
         return Findings(found, stats)
 
@@ -184,6 +200,28 @@ class Detector:
                 chunk = []
         if chunk:
             yield from self._finish(chunk, threshold, top_k)
+
+    def scored(self, items: Iterable[tuple[str, str | None, str | None]], batch_size: int = DOCS_PER_BATCH
+               ) -> Iterator[Scored]:
+        """(text, text_b or None, lang) items segmented, paired and scored, unranked, in input order: for
+        evaluating or fitting rankers on the same model calls.  A text_b makes it a comparison."""
+        chunk: list[_Scan] = []
+
+        def flush():
+            for scan, (ab, ba, reversed_) in zip(chunk, self._score(chunk)):
+                yield Scored(scan.statements, scan.pairs, ab, ba, reversed_)
+
+        for text, text_b, lang in items:
+            if text_b is None:
+                chunk.append(self._plan(self.segment(text, lang).statements, cross_only=False))
+            else:
+                statements = self.segment(text, lang, doc=0).statements + self.segment(text_b, lang, doc=1).statements
+                chunk.append(self._plan(statements, cross_only=True))
+            if len(chunk) >= batch_size:
+                yield from flush()
+                chunk = []
+        if chunk:
+            yield from flush()
 
     def _finish(self, scans: list[_Scan], threshold, top_k) -> Iterator[Findings]:
         for scan, scored in zip(scans, self._score(scans)):

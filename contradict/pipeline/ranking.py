@@ -1,5 +1,12 @@
 """From NLI probabilities to a ranked list of specific contradictions.
 
+Two rankers.  `LearnedRanker` (the default where the model directory has a `ranker.json`): a logistic
+regression over `signals.pair_signals`, fitted on labelled documents (`contradict fit-ranker`), whose
+score reads as the probability that the pair is a real contradiction of its document.  `RulesRanker`
+(`ranker="rules"`): the hand-written formula below, kept for comparison and for models without a ranker.
+
+The rules formula:
+
 For an unordered pair (a, b) with contradiction probabilities c_ab (a as
 premise) and c_ba, the raw NLI score is their mean: contradiction is symmetric,
 and the mean damps one-direction noise of small models.
@@ -26,18 +33,24 @@ model reads such a pair as a restatement.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from statistics import median
 from typing import Sequence
 
 import numpy as np
 
 from ..defaults import THRESHOLD
+from ..errors import ContradictError
 from ..labels import CONTRADICTION, ENTAILMENT, LABELS
 from .features import evidence_kinds, facts, surface_evidence, topical_overlap
+from .signals import NAMES, pair_signals
 from .statements import Statement
 
 MIN_PAIRS_FOR_BACKGROUND = 3
+RANKER_FILE = "ranker.json"
+RANKER_FORMAT = 1
 
 
 @dataclass
@@ -77,35 +90,135 @@ def _background(raw: dict[tuple[int, int], float], n: int) -> dict[tuple[int, in
     return result
 
 
+class RulesRanker:
+    """The hand-written formula of the module docstring."""
+
+    name = "rules"
+    threshold = THRESHOLD
+
+    def score(self, statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], probs_ab: np.ndarray,
+              probs_ba: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
+        raw = {tuple(p): float((probs_ab[k, CONTRADICTION] + probs_ba[k, CONTRADICTION]) / 2)
+               for k, p in enumerate(pairs)}
+        background = _background(raw, len(statements))
+        scores, all_kinds = np.zeros(len(pairs)), []
+        for k, (i, j) in enumerate(pairs):
+            a, b = statements[i], statements[j]
+            nli, bg = raw[(i, j)], background[(i, j)]
+            specific = max(0.0, nli - bg) / (1.0 - bg) if bg < 1.0 else 0.0
+            fa, fb = facts(a.text), facts(b.text)
+            denial = a.denial_with(b)
+            if denial:
+                specific = max(specific, nli)  # an explicit denial is specific by construction
+            nli_part = specific * (0.6 + 0.4 * topical_overlap(fa, fb))
+            kinds = evidence_kinds(fa, fb, a.source, b.source)
+            if denial:
+                kinds.append("denial")
+            entailment = max(probs_ab[k, ENTAILMENT], probs_ba[k, ENTAILMENT])
+            # a figure changed in the same words reads to the model as a restatement: entailment is no counter-sign
+            damping = 1.0 if "changed-figure" in kinds else 1.0 - float(entailment) / 2
+            surface_part = surface_evidence(kinds, fa, fb) * damping
+            scores[k] = min(1.0, 1.0 - (1.0 - nli_part) * (1.0 - surface_part))
+            all_kinds.append(kinds)
+        return scores, all_kinds
+
+
+class LearnedRanker:
+    """A logistic regression over the pair signals, read from JSON (no pickle): standardised features,
+    one weight each.  `threshold` was chosen on the documents it was fitted on (see `fitted`)."""
+
+    name = "learned"
+
+    def __init__(self, features: Sequence[str], mean, scale, coef, intercept: float, threshold: float,
+                 fitted: dict | None = None, path: str | None = None):
+        unknown = [f for f in features if f not in NAMES]
+        if unknown:
+            raise ContradictError(f"ranker {path or ''}: unknown features {', '.join(unknown)}")
+        self.features = list(features)
+        self.columns = [NAMES.index(f) for f in self.features]
+        self.mean, self.scale = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+        self.coef, self.intercept = np.asarray(coef, dtype=float), float(intercept)
+        if not (len(self.mean) == len(self.scale) == len(self.coef) == len(self.features)):
+            raise ContradictError(f"ranker {path or ''}: features, mean, scale and coef differ in length")
+        self.threshold = float(threshold)
+        self.fitted = fitted or {}
+        self.path = path
+
+    def probability(self, signals: np.ndarray) -> np.ndarray:
+        if not len(signals):
+            return np.zeros(0)
+        z = ((signals[:, self.columns] - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def score(self, statements, pairs, probs_ab, probs_ba) -> tuple[np.ndarray, list[list[str]]]:
+        signals, kinds = pair_signals(statements, pairs, probs_ab, probs_ba)
+        return self.probability(signals), kinds
+
+    def to_dict(self) -> dict:
+        return {"format": RANKER_FORMAT, "kind": "logistic-regression", "features": self.features,
+                "mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept, "threshold": self.threshold, "fitted": self.fitted}
+
+    def save(self, path) -> Path:
+        from ..files import publish_file
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / RANKER_FILE
+        body = json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+        return publish_file(path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+
+    @classmethod
+    def load(cls, path) -> "LearnedRanker":
+        path = Path(path)
+        if path.is_dir():
+            path = path / RANKER_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ContradictError(f"no ranker file {path}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ContradictError(f"cannot read the ranker {path}: {exc}") from None
+        if not isinstance(data, dict) or data.get("format") != RANKER_FORMAT:
+            raise ContradictError(f"{path} is not a contradict ranker (format {RANKER_FORMAT})")
+        try:
+            return cls(data["features"], data["mean"], data["scale"], data["coef"], data["intercept"],
+                       data["threshold"], data.get("fitted"), str(path))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ContradictError(f"ranker {path}: missing or malformed field ({exc})") from None
+
+
+def resolve_ranker(ranker, model_dir: str | None = None):
+    """"default": the model directory's ranker.json when it has one, else the rules; "rules"; a path to a
+    ranker.json (or a folder holding one); or a ranker object (anything with `score` and `threshold`)."""
+    if ranker is None or ranker == "default":
+        candidate = Path(model_dir) / RANKER_FILE if model_dir else None
+        return LearnedRanker.load(candidate) if candidate and candidate.is_file() else RulesRanker()
+    if ranker == "rules":
+        return RulesRanker()
+    if isinstance(ranker, (str, Path)):
+        return LearnedRanker.load(ranker)
+    if not hasattr(ranker, "score"):
+        raise ContradictError(f"ranker must be 'default', 'rules', a ranker.json path or a ranker, got {ranker!r}")
+    return ranker
+
+
 def rank(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], probs_ab: np.ndarray,
-         probs_ba: np.ndarray, threshold: float = THRESHOLD, top_k: int | None = None,
-         reverse_scored: Sequence[bool] | None = None) -> list[Contradiction]:
-    """Contradictions among `pairs` (positions into `statements`), most specific first."""
-    raw = {tuple(p): float((probs_ab[k, CONTRADICTION] + probs_ba[k, CONTRADICTION]) / 2) for k, p in enumerate(pairs)}
-    background = _background(raw, len(statements))
+         probs_ba: np.ndarray, threshold: float | None = None, top_k: int | None = None,
+         reverse_scored: Sequence[bool] | None = None, ranker=None) -> list[Contradiction]:
+    """Contradictions among `pairs` (positions into `statements`), most specific first.
+    `threshold` None: the ranker's own."""
+    ranker = ranker or RulesRanker()
+    threshold = ranker.threshold if threshold is None else threshold
+    scores, all_kinds = ranker.score(statements, pairs, probs_ab, probs_ba)
     found = []
     for k, (i, j) in enumerate(pairs):
-        a, b = statements[i], statements[j]
-        nli = raw[(i, j)]
-        bg = background[(i, j)]
-        specific = max(0.0, nli - bg) / (1.0 - bg) if bg < 1.0 else 0.0
-        fa, fb = facts(a.text), facts(b.text)
-        denial = a.denial_with(b)
-        if denial:
-            specific = max(specific, nli)  # an explicit denial is specific by construction
-        nli_part = specific * (0.6 + 0.4 * topical_overlap(fa, fb))
-        kinds = evidence_kinds(fa, fb, a.source, b.source)
-        if denial:
-            kinds.append("denial")
-        entailment = max(probs_ab[k, ENTAILMENT], probs_ba[k, ENTAILMENT])
-        # a figure changed in the same words reads to the model as a restatement: entailment is no counter-sign
-        damping = 1.0 if "changed-figure" in kinds else 1.0 - float(entailment) / 2
-        surface_part = surface_evidence(kinds, fa, fb) * damping
-        score = 1.0 - (1.0 - nli_part) * (1.0 - surface_part)
-        if score < threshold:
+        if scores[k] < threshold:
             continue
+        nli = float((probs_ab[k, CONTRADICTION] + probs_ba[k, CONTRADICTION]) / 2)
         probs = {"ab": dict(zip(LABELS, map(float, probs_ab[k]))), "ba": dict(zip(LABELS, map(float, probs_ba[k])))}
-        found.append(Contradiction(score=min(1.0, score), a=a, b=b, probs=probs, kinds=kinds, nli=nli,
+        found.append(Contradiction(score=float(scores[k]), a=statements[i], b=statements[j], probs=probs,
+                                   kinds=all_kinds[k], nli=nli,
                                    reverse_scored=True if reverse_scored is None else bool(reverse_scored[k])))
     # deterministic: score, then document order
     found.sort(key=lambda x: (-x.score, x.a.doc, x.a.start, x.b.doc, x.b.start))

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from contradict.defaults import BATCH_SIZE, THRESHOLD
+from contradict.defaults import BATCH_SIZE
 from contradict import LABELS, PRESETS, ContradictError, Detector, InputError, __version__
 from contradict.files import decode
 from contradict.report import render_html
@@ -71,7 +71,8 @@ class _Strict(BaseModel):
 
 class _Options(_Strict):
     lang: str | None = Field(None, pattern=LANG_PATTERN, description="language code; default: detected")
-    threshold: float = Field(0.2, ge=0.0, le=1.0, description="minimum score to report")
+    threshold: float | None = Field(None, ge=0.0, le=1.0,
+                                    description="minimum score to report; default: the ranker's own")
     top_k: int | None = Field(None, ge=1, description="report at most this many")
     model: str | None = Field(None, description="if given, must name the served model (GET /v1/models)")
 
@@ -198,17 +199,20 @@ class Service:
         finally:
             self.scans_in_flight -= 1
 
-    def scan(self, text: str, lang, threshold: float, top_k) -> list:
-        return _selected(self.detector.find(text, lang=lang), threshold, top_k)
+    def _threshold(self, threshold: float | None) -> float:
+        return self.detector.ranker.threshold if threshold is None else threshold
 
-    def compare(self, text_a: str, text_b: str, lang, threshold: float, top_k) -> list:
-        return _selected(self.detector.compare(text_a, text_b, lang=lang), threshold, top_k)
+    def scan(self, text: str, lang, threshold: float | None, top_k) -> list:
+        return _selected(self.detector.find(text, lang=lang), self._threshold(threshold), top_k)
+
+    def compare(self, text_a: str, text_b: str, lang, threshold: float | None, top_k) -> list:
+        return _selected(self.detector.compare(text_a, text_b, lang=lang), self._threshold(threshold), top_k)
 
     def report(self, texts: list[str], lang, threshold: float, top_k) -> dict:
         found = (self.scan(texts[0], lang, threshold, top_k) if len(texts) == 1
                  else self.compare(texts[0], texts[1], lang, threshold, top_k))
         return {"contradictions": [c.to_dict() for c in found], "model": self.model_name,
-                "html": render_html(texts, found, model=self.model_name, min_score=threshold)}
+                "html": render_html(texts, found, model=self.model_name, min_score=self._threshold(threshold))}
 
     async def score(self, pairs: list[tuple[str, str]]) -> list:
         try:
@@ -410,7 +414,7 @@ def create_app(detector_factory=Detector, *, model: str = "default", settings: S
                      text_b: Annotated[str | None, Form()] = None,
                      file_b: Annotated[UploadFile | None, File()] = None,
                      lang: Annotated[str | None, Form(pattern=LANG_PATTERN)] = None,
-                     threshold: Annotated[float, Form(ge=0.0, le=1.0)] = THRESHOLD,
+                     threshold: Annotated[float | None, Form(ge=0.0, le=1.0)] = None,
                      top_k: Annotated[int | None, Form(ge=1)] = None,
                      encoding: Annotated[str | None, Form(max_length=40)] = None,
                      model: Annotated[str | None, Form()] = None):

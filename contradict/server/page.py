@@ -161,7 +161,7 @@ Model <code>{escape(model)}</code> · contradict {escape(version)} · nothing le
 </section>
 <fieldset><legend>Options</legend><div class="options">
 <label>Language<input name="lang" placeholder="detected" maxlength="16"></label>
-<label>Minimum score<input name="threshold" type="number" min="0" max="1" step="0.01" value="0.2"></label>
+<label>Minimum score<input name="threshold" type="number" min="0" max="1" step="0.01" placeholder="the ranker's"></label>
 <label>At most<input name="top_k" type="number" min="1" step="1" placeholder="all"></label>
 {token_field}
 </div></fieldset>
