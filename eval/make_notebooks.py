@@ -191,10 +191,13 @@ ax.set_ylabel("statement")
 ax.set_title("mean contradiction probability")
 fig.colorbar(image, ax=ax)
 plt.show()'''),
-    new_markdown_cell("## 4. Ranking\n\nA statement that contradicts everything carries no specific claim: the "
-                      "score is how far a pair rises above its statements' background, weighted by topical overlap "
-                      "(shared names, numbers, dates)."),
-    new_code_cell('''ranked = rank(statements, pairs, probs_ab, probs_ba, threshold=0.0)
+    new_markdown_cell("## 4. Ranking\n\nThe detector's ranker turns the two directions' probabilities into one score. "
+                      "For the default model it is the learned ranker (`models/e5-small-nli/ranker.json`): it weighs "
+                      "the probabilities against each statement's background (a statement that contradicts "
+                      "everything carries no specific claim), the overlap of names, numbers and dates, the evidence "
+                      "tags and the sources; `ranker=\"rules\"` gives the earlier hand-written formula."),
+    new_code_cell('''print(type(detector.ranker).__name__)
+ranked = rank(statements, pairs, probs_ab, probs_ba, threshold=0.0, ranker=detector.ranker)
 pd.DataFrame([{"score": round(x.score, 3), "nli": round(x.nli, 3), "kinds": ", ".join(x.kinds),
                "a": x.a.text, "source a": x.a.source, "b": x.b.text, "source b": x.b.source}
               for x in ranked[:10]])'''),

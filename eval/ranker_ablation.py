@@ -26,15 +26,15 @@ from contradict.evaluation.docbench import DEFAULT_PER_LANGUAGE, benchmark  # no
 from contradict.evaluation.documents import (compute_doc_metrics, format_rankers_side_by_side,  # noqa: E402
                                              load_docs, pair_matches, ranked_results, score_docs,
                                              statement_span)
-from contradict.pipeline.ranking import RulesRanker, resolve_ranker  # noqa: E402
+from contradict.pipeline.ranking import LearnedRanker, RulesRanker, resolve_ranker  # noqa: E402
 from contradict.pipeline.signals import EVIDENCE_TAGS, GROUPS, NAMES, pair_signals  # noqa: E402
 from contradict.training.ranker import document_rows, drop_group, fit_rows  # noqa: E402
 
 
 def _line(name: str, m: dict) -> str:
     mean = m["language_mean"]
-    return (f"{name:<22}{mean['precision@1']:>8.3f}{mean['recall@5']:>8.3f}{mean['mrr']:>8.3f}"
-            f"{m['doc_roc_auc']:>8.3f}{m['precision'] or 0:>8.3f}{m['recall'] or 0:>8.3f}")
+    cells = [mean["precision@1"], mean["recall@5"], mean["mrr"], m["doc_roc_auc"], m["precision"], m["recall"]]
+    return f"{name:<22}" + "".join(f"{v:>8.3f}" if v is not None else f"{'-':>8}" for v in cells)
 
 
 def tag_precision(docs, scored, ranker) -> dict:
@@ -85,6 +85,8 @@ def main(argv=None):
     eval_scored = score_docs(eval_docs, detector, False)
 
     shipped = resolve_ranker("default", getattr(detector.scorer, "path", None))
+    if not isinstance(shipped, LearnedRanker):
+        raise SystemExit("the model has no ranker.json: run `contradict fit-ranker --out MODEL_DIR` first")
     side = {r.name: compute_doc_metrics(ranked_results(eval_docs, eval_scored, r), threshold=r.threshold)
             for r in (RulesRanker(), shipped)}
     print(format_rankers_side_by_side(side), "\n")

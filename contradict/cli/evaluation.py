@@ -82,12 +82,12 @@ def resolve_docs(name: str, args) -> str:
 
 
 def _cmd_build_docs(args):
-    from ..evaluation.docbench import DEFAULT_PER_LANGUAGE, benchmark, build_documents, write_documents
+    from ..evaluation.docbench import DEFAULT_PER_LANGUAGE, benchmark, build_documents, fit_documents, write_documents
 
     per_language = args.per_language or DEFAULT_PER_LANGUAGE[args.split]
     if args.out:
-        docs = build_documents(args.split, per_language, args.bench_seed, root=args.data_dir,
-                               reuse_topics=args.split == "fit")
+        docs = fit_documents(per_language, args.bench_seed, root=args.data_dir) if args.split == "fit" else \
+            build_documents(args.split, per_language, args.bench_seed, root=args.data_dir)
         path = write_documents(docs, Path(args.out))
     else:
         path = benchmark(args.split, per_language, args.bench_seed, root=args.data_dir, rebuild=args.rebuild)

@@ -56,6 +56,8 @@ def add_commands(sub):
                    help="how long the batcher waits for other requests' pairs")
     p.add_argument("--scan-workers", type=positive_int, default=2, help="scans run at once")
     p.add_argument("--scan-queue", type=count, default=16, help="scans that may wait; more answer 503")
+    p.add_argument("--ranker", default="default",
+                   help="default (the model's learned ranker.json, else the rules), rules, or a ranker.json path")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=cmd_serve)
@@ -127,7 +129,8 @@ def cmd_serve(args):
             max_wait_ms=args.max_wait_ms, queue_pairs=args.queue_pairs, scan_workers=args.scan_workers,
             scan_queue=args.scan_queue, token=token, cors_origins=origins,
             allowed_hosts=LOOPBACK_NAMES | {host_name(args.host)} if loopback else None)
-        app = create_app(Detector, model=args.model, settings=settings, batch_size=args.batch_size, **options)
+        app = create_app(Detector, model=args.model, settings=settings, batch_size=args.batch_size,
+                         ranker=args.ranker, **options)
     except BaseException:
         sock.close()
         raise

@@ -43,6 +43,9 @@ BENCH_SETS = {
     "sick-br": ("sick-br", "test"), "sick-fr": ("sick-fr", "test"), "conjnli": ("conjnli", "dev"),
     "climate-fever": ("climate-fever", "test"),
 }
+# Pool sources the first-generation runs trained on (datasets.training_pool, every item of them): the shipped
+# model descends from those runs, so documents built from them, validation items or not, are left out of fit
+SEEN_BY_LINEAGE = {"xnli-dev", "snli-dev", "sick", "rte3-dev", "control-dev", "cad", "ronli"}
 # Climate-FEVER pairs one claim (the hypothesis column) with several evidence sentences
 ANCHOR_IS_HYPOTHESIS = {"climate-fever"}
 
@@ -102,6 +105,7 @@ def units_from_frame(frame: pd.DataFrame, set_name: str) -> list[Unit]:
     """Units of one set, in a stable order; each anchor with its distinct hypotheses."""
     anchor_col, other_col = (("hypothesis", "premise") if set_name in ANCHOR_IS_HYPOTHESIS
                              else ("premise", "hypothesis"))
+    frame = frame[frame[anchor_col].notna() & frame[other_col].notna()]
     frame = frame[frame[anchor_col].astype(str).str.strip().ne("") & frame[other_col].astype(str).str.strip().ne("")]
     units: dict = {}
     genres = frame["genre"] if "genre" in frame else pd.Series([None] * len(frame), index=frame.index)
@@ -172,6 +176,9 @@ def _build_document(topic: list[Unit], fillers: list[str], consistent: bool, var
         parts = [(role, _reported(text, lang, rng) if rng.random() < REPORTED_SHARE else text)
                  for role, text in parts]
     record = {"lang": lang, "variant": variant, "consistent": consistent}
+    if variant == "compare" and len(parts) < 2:
+        variant = "plain"
+        record["variant"] = variant
     if variant == "compare":
         # each unit's anchor in one text and its contradicting hypotheses in the other; the rest at random
         side = {}
@@ -203,9 +210,10 @@ def _build_document(topic: list[Unit], fillers: list[str], consistent: bool, var
     for k in range(len(topic)):
         for contra in by_role.get(f"u{k}:contradiction", []):
             gold.extend([anchor, contra] for anchor in by_role[f"u{k}:anchor"])
-            for role, found in by_role.items():
-                if role.startswith(f"u{k}:") and role not in (f"u{k}:anchor",):
-                    ambiguous.extend([other, contra] for other in found if other != contra)
+        # two hypotheses of one premise may or may not contradict each other (XNLI never says): left out
+        hypotheses = [span for role, spans in by_role.items() if role.startswith(f"u{k}:") and
+                      role != f"u{k}:anchor" for span in spans]
+        ambiguous.extend([a, b] for n, a in enumerate(hypotheses) for b in hypotheses[n + 1:])
     record.update(contradictions=gold, ambiguous=ambiguous, statements=len(parts))
     return record
 
@@ -292,14 +300,24 @@ def build_documents(split: str = "eval", per_language: int = 200, seed: int = 0,
             record = _build_document(topic, fillers, consistent, variant, lang, rng, size)
             record["id"] = _doc_id(split, lang, topic[0].set, number)
             record["set"] = topic[0].set
+            record["sets"] = sorted({u.set for u in topic})  # fillers come from topic[0]'s group
             documents.append(record)
             number += 1
     return documents
 
 
-def bench_path(split: str, per_language: int, seed: int, cache_dir=None) -> Path:
+def bench_path(split: str, per_language: int, seed: int, root=None, cache_dir=None) -> Path:
+    """Keyed by the data directory too: another copy of the data builds its own file (`--rebuild` after the
+    data itself changes)."""
+    from .datasets import DataNotFound, data_dir
+
+    try:
+        where = str(data_dir(root).resolve())
+    except DataNotFound:
+        where = str(root)
+    tag = hashlib.sha256(where.encode("utf-8")).hexdigest()[:8]
     base = Path(cache_dir) if cache_dir else cache_root() / "docbench"
-    return base / f"v{BENCH_VERSION}-{split}-{per_language}-seed{seed}.jsonl"
+    return base / f"v{BENCH_VERSION}-{split}-{per_language}-seed{seed}-{tag}.jsonl"
 
 
 def write_documents(documents: list[dict], path: Path) -> Path:
@@ -309,12 +327,21 @@ def write_documents(documents: list[dict], path: Path) -> Path:
     return path
 
 
+def fit_documents(per_language: int = 50, seed: int = 0, root=None) -> list[dict]:
+    """The ranker's documents: built from the pool's validation split, keeping only those whose every
+    statement comes from a source no model of the shipped lineage trained on (not SEEN_BY_LINEAGE)."""
+    return [d for d in build_documents("fit", per_language, seed, root, reuse_topics=True)
+            if not set(d["sets"]) & SEEN_BY_LINEAGE]
+
+
 def benchmark(split: str = "eval", per_language: int = 200, seed: int = 0, root=None, cache_dir=None,
               rebuild: bool = False) -> Path:
     """The benchmark file of a split, built into the cache on first use (nothing of it is committed)."""
-    path = bench_path(split, per_language, seed, cache_dir)
+    path = bench_path(split, per_language, seed, root, cache_dir)
     if rebuild or not path.exists():
-        write_documents(build_documents(split, per_language, seed, root, reuse_topics=(split == "fit")), path)
+        documents = fit_documents(per_language, seed, root) if split == "fit" else \
+            build_documents(split, per_language, seed, root)
+        write_documents(documents, path)
     return path
 
 

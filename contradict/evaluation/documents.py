@@ -257,14 +257,16 @@ def evaluate_docs(source, detector_or_model="default", ks: Sequence[int] = DOC_K
     else:
         detector = detector_or_model
     scored = score_docs(docs, detector, show_progress_bar)
-    chosen = [detector.ranker] if rankers is None else \
-        [resolve_ranker(r, getattr(detector.scorer, "path", None)) for r in rankers]
+    chosen = [(detector.ranker.name, detector.ranker)] if rankers is None else \
+        [(str(r), resolve_ranker(r, getattr(detector.scorer, "path", None))) for r in rankers]
     by_name = {}
-    for ranker in chosen:
+    for spec, ranker in chosen:
         metrics = compute_doc_metrics(ranked_results(docs, scored, ranker), ks, threshold=ranker.threshold)
         metrics["model"] = getattr(detector, "model_name", None)
         metrics["ranker"] = ranker.name
-        by_name[ranker.name] = metrics
+        # two learned rankers (two files) or "default" that is the rules for this model keep apart
+        name = ranker.name if all(r.name != ranker.name or s == spec for s, r in chosen) else f"{ranker.name} ({spec})"
+        by_name[name] = metrics
     return next(iter(by_name.values())) if len(by_name) == 1 else {"rankers": by_name}
 
 

@@ -72,14 +72,17 @@ def _predict(x, mean, scale, coef, intercept) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ coef + intercept)))
 
 
-def _threshold_for_precision(scores: np.ndarray, labels: np.ndarray, target: float) -> float:
-    """The lowest score cut whose pairs at or above it are at least `target` precise."""
+def _threshold_for_precision(scores: np.ndarray, labels: np.ndarray, target: float,
+                             weight: np.ndarray | None = None) -> float:
+    """The lowest score cut whose pairs at or above it are at least `target` precise (weighted as in the
+    fit); 1.0 (report nothing) when no cut is."""
+    weight = np.ones(len(scores)) if weight is None else weight
     order = np.argsort(-scores, kind="stable")
-    hits = np.cumsum(labels[order])
-    precision = hits / np.arange(1, len(order) + 1)
+    hits = np.cumsum((labels * weight)[order])
+    precision = hits / np.cumsum(weight[order])
     ok = np.flatnonzero(precision >= target)
     if not len(ok):
-        return float(scores.max()) if len(scores) else 1.0
+        return 1.0
     return float(scores[order][ok[-1]])
 
 
@@ -109,7 +112,7 @@ def fit_rows(x: np.ndarray, y: np.ndarray, groups: np.ndarray, features: Sequenc
         if best is None or loss < best[0]:
             best = (loss, c, oof)
     loss, c, oof = best
-    threshold = _threshold_for_precision(oof, y, target_precision)
+    threshold = _threshold_for_precision(oof, y, target_precision, weight)
     mean, scale, coef, intercept = _fit(x, y, c, weight, signs)
     fitted = {"rows": int(len(y)), "gold_pairs": int(y.sum()), "documents": int(len(np.unique(groups))),
               "C": c, "cv_log_loss": round(float(loss), 5), "seed": seed,

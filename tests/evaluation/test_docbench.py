@@ -48,8 +48,9 @@ def test_documents_are_seeded_and_their_gold_is_the_premise_against_its_contradi
         for (a, b) in doc["gold"]:
             first, second = sorted([whole[slice(*a)], whole[slice(*b)]], key=lambda t: "rejected" in t)
             assert "approved budget number" in first and "rejected its budget" in second
-        for (a, b) in doc["ambiguous"]:  # a contradicting hypothesis against its premise's other hypotheses
-            assert "rejected its budget" in whole[slice(*b)] and "approved budget number" not in whole[slice(*a)]
+        for (a, b) in doc["ambiguous"]:  # two hypotheses of one premise: contradictory or not, XNLI never says
+            assert "approved budget number" not in whole[slice(*a)] + whole[slice(*b)]
+            assert "town" in whole[slice(*a)].lower() and "town" in whole[slice(*b)].lower()
         assert db.STATEMENTS[0] <= raw["statements"] <= db.STATEMENTS[1]
     consistent = [d for d in docs if d["consistent"]]
     assert len(consistent) == 20 and all(not d["contradictions"] for d in consistent)
@@ -91,9 +92,20 @@ def test_benchmark_is_built_into_the_cache_once(monkeypatch, tmp_path):
     monkeypatch.setattr(db, "_language_units", lambda split, root=None: frames)
     path = db.benchmark("eval", 9, seed=0, cache_dir=tmp_path)
     assert path.parent == tmp_path and len(path.read_text().splitlines()) == 9
+    (tmp_path / "other").mkdir()
+    assert db.benchmark("eval", 9, seed=0, root=tmp_path / "other", cache_dir=tmp_path) != path  # other data
     path.write_text(path.read_text().splitlines()[0] + "\n")
     assert len(db.benchmark("eval", 9, seed=0, cache_dir=tmp_path).read_text().splitlines()) == 1  # cached
     assert len(db.benchmark("eval", 9, seed=0, cache_dir=tmp_path, rebuild=True).read_text().splitlines()) == 9
+
+
+def test_fit_documents_leave_out_sources_the_lineage_trained_on(monkeypatch):
+    seen = db.units_from_frame(_frame(n=90), "xnli-dev")
+    fresh = db.units_from_frame(_frame(n=90).assign(premise=lambda f: "New " + f["premise"]), "lingnli")
+    monkeypatch.setattr(db, "_language_units", lambda split, root=None: {"en": seen + fresh})
+    docs = db.fit_documents(40, seed=2)
+    assert docs and all(d["sets"] == ["lingnli"] for d in docs)
+    assert "xnli-dev" in db.SEEN_BY_LINEAGE and "lingnli" not in db.SEEN_BY_LINEAGE
 
 
 def test_unknown_split_is_refused():

@@ -53,7 +53,9 @@ def test_threshold_is_the_lowest_cut_that_keeps_the_target_precision():
     labels = np.array([1, 1, 1, 0, 1, 0], dtype=bool)
     assert _threshold_for_precision(scores, labels, 0.8) == 0.5  # 4 of 5 at or above 0.5
     assert _threshold_for_precision(scores, labels, 1.0) == 0.7
-    assert _threshold_for_precision(scores, np.zeros(6, dtype=bool), 0.8) == 0.9
+    assert _threshold_for_precision(scores, np.zeros(6, dtype=bool), 0.8) == 1.0  # no cut is precise: none
+    # weighted as in the fit: the miss at 0.6 weighs as much as the three hits above it
+    assert _threshold_for_precision(scores, labels, 0.8, np.array([1, 1, 1, 3, 1, 1.0])) == 0.7
 
 
 def _toy_docs(monkeypatch, tmp_path):
@@ -72,13 +74,13 @@ def test_build_docs_fit_ranker_and_eval_docs_from_the_command_line(tiny_model, t
     _toy_docs(monkeypatch, tmp_path)
     assert main(["build-docs", "--split", "fit", "--per-language", "24"]) == 0
     path = capsys.readouterr().out.strip()
-    assert path.endswith("v1-fit-24-seed0.jsonl") and len(open(path).read().splitlines()) == 24
+    assert "v1-fit-24-seed0" in path and len(open(path).read().splitlines()) == 24
     out = tmp_path / "model"
     code = main(["fit-ranker", "--docs", "bench-fit", "--per-language", "24", "--out", str(out), "--model", tiny_model,
                  "--threads", "1", "--quiet", "--cache", str(tmp_path / "scores.sqlite")])
     assert code == 0 and "fitted on 24 documents" in capsys.readouterr().out
     ranker = LearnedRanker.load(out / "ranker.json")
-    assert ranker.fitted["documents_file"] == "v1-fit-24-seed0.jsonl" and ranker.fitted["model"] == tiny_model
+    assert ranker.fitted["sources"][0]["documents"].startswith("v1-fit-24-seed0") and ranker.fitted["model"] == tiny_model
     code = main(["eval-docs", "bench", "--per-language", "12", "--rankers", f"rules,{out / 'ranker.json'}",
                  "--model", tiny_model, "--threads", "1", "--quiet", "--format", "json",
                  "--out", str(tmp_path / "m.json")])
