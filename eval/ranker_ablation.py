@@ -37,27 +37,55 @@ def _line(name: str, m: dict) -> str:
     return f"{name:<22}" + "".join(f"{v:>8.3f}" if v is not None else f"{'-':>8}" for v in cells)
 
 
-def tag_precision(docs, scored, ranker) -> dict:
+def prepare(docs, scored) -> list[dict]:
+    """Each document's pair signals, tags, spans and gold flags, computed once for every learned ranker
+    (ambiguous pairs that are not gold dropped, as in `ranked_results`)."""
+    prepared = []
+    for doc, one in zip(docs, scored):
+        signals, kinds = pair_signals(one.statements, one.pairs, one.probs_ab, one.probs_ba)
+        offset_b = len(doc["text"]) + 1
+        keep, spans, gold, order_keys = [], [], [], []
+        for k, (i, j) in enumerate(one.pairs):
+            a, b = one.statements[i], one.statements[j]
+            pair = (statement_span(a, offset_b), statement_span(b, offset_b))
+            hit = any(pair_matches(pair, g) for g in doc["gold"])
+            if not hit and any(pair_matches(pair, amb) for amb in doc.get("ambiguous", ())):
+                continue
+            keep.append(k)
+            spans.append(pair)
+            gold.append(hit)
+            order_keys.append((a.doc, a.start, b.doc, b.start))
+        prepared.append({"doc": doc, "signals": signals[keep] if keep else signals[:0],
+                         "kinds": [kinds[k] for k in keep], "spans": spans, "gold": np.array(gold, dtype=bool),
+                         "order": order_keys})
+    return prepared
+
+
+def results_with(prepared, ranker) -> list[dict]:
+    """`ranked_results` for a learned ranker, from prepared signals."""
+    results = []
+    for p in prepared:
+        scores = ranker.probability(p["signals"]) if len(p["spans"]) else np.zeros(0)
+        order = sorted(range(len(scores)), key=lambda k: (-scores[k], p["order"][k]))
+        doc = p["doc"]
+        results.append({"id": doc["id"], "lang": doc.get("lang"), "variant": doc.get("variant"), "gold": doc["gold"],
+                        "found": [p["spans"][k] for k in order], "scores": [float(scores[k]) for k in order]})
+    return results
+
+
+def tag_precision(prepared, ranker) -> dict:
     """Per evidence tag: candidate pairs carrying it, share gold; and the same among reported pairs."""
     counts = {t: [0, 0, 0, 0] for t in EVIDENCE_TAGS}  # pairs, gold, reported, reported gold
-    for doc, one in zip(docs, scored):
-        if not one.pairs:
-            continue
-        signals, kinds = pair_signals(one.statements, one.pairs, one.probs_ab, one.probs_ba)
-        scores = ranker.probability(signals)
-        offset_b = len(doc["text"]) + 1
-        for k, (i, j) in enumerate(one.pairs):
-            pair = (statement_span(one.statements[i], offset_b), statement_span(one.statements[j], offset_b))
-            gold = any(pair_matches(pair, g) for g in doc["gold"])
-            if not gold and any(pair_matches(pair, a) for a in doc.get("ambiguous", ())):
-                continue
-            for tag in kinds[k]:
+    for p in prepared:
+        scores = ranker.probability(p["signals"]) if len(p["spans"]) else np.zeros(0)
+        for k, kinds in enumerate(p["kinds"]):
+            for tag in kinds:
                 c = counts[tag]
                 c[0] += 1
-                c[1] += gold
+                c[1] += bool(p["gold"][k])
                 if scores[k] >= ranker.threshold:
                     c[2] += 1
-                    c[3] += gold
+                    c[3] += bool(p["gold"][k])
     return {t: {"pairs": c[0], "precision": c[1] / c[0] if c[0] else None,
                 "reported": c[2], "reported_precision": c[3] / c[2] if c[2] else None} for t, c in counts.items()}
 
@@ -87,8 +115,10 @@ def main(argv=None):
     shipped = resolve_ranker("default", getattr(detector.scorer, "path", None))
     if not isinstance(shipped, LearnedRanker):
         raise SystemExit("the model has no ranker.json: run `contradict fit-ranker --out MODEL_DIR` first")
-    side = {r.name: compute_doc_metrics(ranked_results(eval_docs, eval_scored, r), threshold=r.threshold)
-            for r in (RulesRanker(), shipped)}
+    prepared = prepare(eval_docs, eval_scored)
+    side = {"rules": compute_doc_metrics(ranked_results(eval_docs, eval_scored, RulesRanker()),
+                                         threshold=RulesRanker.threshold),
+            "learned": compute_doc_metrics(results_with(prepared, shipped), threshold=shipped.threshold)}
     print(format_rankers_side_by_side(side), "\n")
     rows = {}
     print(f"{'ranker':<22}{'P@1':>8}{'R@5':>8}{'MRR':>8}{'AUC':>8}{'prec':>8}{'recall':>8}   (held-out documents, "
@@ -98,16 +128,16 @@ def main(argv=None):
     for removed in [None, *GROUPS]:
         features = list(NAMES) if removed is None else drop_group(removed)
         ranker = fit_rows(x, y, groups, features, sample_weight=weight)
-        m = compute_doc_metrics(ranked_results(eval_docs, eval_scored, ranker), threshold=ranker.threshold)
+        m = compute_doc_metrics(results_with(prepared, ranker), threshold=ranker.threshold)
         name = "learned, all" if removed is None else f"  without {removed}"
         print(_line(name, m))
         rows[name.strip()] = {**m["language_mean"], "doc_roc_auc": m["doc_roc_auc"]}
-    tags = tag_precision(eval_docs, eval_scored, shipped)
+    tags = tag_precision(prepared, shipped)
     print(f"\n{'evidence tag':<20}{'pairs':>8}{'gold share':>12}{'reported':>10}{'precision':>11}")
     for tag, t in tags.items():
         fmt = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
         print(f"{tag:<20}{t['pairs']:>8}{fmt(t['precision']):>12}{t['reported']:>10}{fmt(t['reported_precision']):>11}")
-    _, y_eval, _ = document_rows(eval_docs, eval_scored)
+    y_eval = np.concatenate([p["gold"] for p in prepared])
     print(f"(gold share among all held-out candidate pairs: {float(np.mean(y_eval)):.3f})")
     if args.json:
         Path(args.json).write_text(json.dumps({"side_by_side": side, "ablation": rows, "tags": tags}, indent=1,
