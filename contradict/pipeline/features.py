@@ -10,16 +10,32 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
+
 from .attribution import DENYING_VERB
 
 NEGATIONS = {
-    # words that negate in ro, en, fr, de, es
+    # whole words that negate, in the languages we evaluate (affixes such as Turkish -me/-ma are not covered)
     "nu", "n-a", "n-au", "n-ar", "niciodată", "nicio", "niciun", "nimeni", "nimic", "nici",
     "not", "never", "no", "none", "nobody", "nothing", "neither", "nor", "n't", "cannot",
     "ne", "n'", "pas", "jamais", "aucun", "aucune", "personne", "rien",
     "nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "niemand", "nichts",
     "nunca", "jamás", "ningún", "ninguna", "nadie", "nada", "tampoco",
+    "niet", "geen", "nooit", "niemand", "niets",  # nl
+    "não", "nenhum", "nenhuma", "ninguém",  # pt
+    "tidak", "bukan", "tak", "belum",  # id
+    "değil", "yok", "asla",  # tr
+    "не", "нет", "никогда", "никто", "ничего", "ни",  # ru
+    "няма", "никога", "никой", "нищо",  # bg
+    "δεν", "μη", "μην", "ποτέ", "κανείς", "τίποτα",  # el
+    "لا", "لم", "لن", "ليس", "ليست",  # ar
+    "نہیں", "نہ",  # ur
+    "नहीं", "न", "मत", "कभी",  # hi
+    "hakuna", "hapana", "sio", "siyo",  # sw
+    "không", "chưa", "chẳng",  # vi
 }
+# scripts written without spaces between words: negation is matched inside the text
+UNSPACED_NEGATIONS = ("不", "没", "沒", "未", "無", "无", "ไม่")
 _MONTHS = ("ianuarie februarie martie aprilie mai iunie iulie august septembrie octombrie noiembrie decembrie "
            "january february march april may june july august september october november december "
            "janvier février mars avril juin juillet août septembre octobre novembre décembre "
@@ -38,6 +54,10 @@ MANY = re.compile(r"\b(?:regulat[ea]?|regulare|frecvent[ea]?|periodic[ea]?|mai\s
                   r"several|many|multiple|numerous|ongoing|réguli(?:er|ers|ère|èrement)|plusieurs|"
                   r"fréquent(?:s|es)?|regelmäßig(?:e|en)?|mehrere|häufig|oft|regular(?:es|mente)|varias|varios|"
                   r"frecuente(?:s|mente)?)\b", re.I)
+# a word is letters with their combining marks (Devanagari and Thai vowel signs are marks, not \w)
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’-][\p{L}\p{M}\p{N}]+)*")
+_LETTERS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]+")
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
 
 
@@ -63,10 +83,32 @@ def _normalise_number(raw: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+def content_words(lower: str) -> set:
+    """Words of four or more characters; in scripts without spaces, pairs of adjacent characters (the
+    usual unit of overlap for Chinese or Thai), since a run between punctuation is a clause, not a word."""
+    words = set()
+    for token in _LETTERS.findall(lower):
+        rest = token
+        for run in _UNSPACED.findall(token):
+            clusters = regex.findall(r"\X", run)
+            words.update("".join(clusters[i:i + 2]) for i in range(len(clusters) - 1))
+            rest = rest.replace(run, " ")
+        words.update(w for w in rest.split() if len(w) >= 4)
+    return words
+
+
+def negation_count(lower: str) -> int:
+    count = sum(1 for w in _WORD.findall(lower) if w in NEGATIONS or w.endswith("n't"))
+    count += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
+    for run in _UNSPACED.findall(lower):
+        count += sum(run.count(cue) for cue in UNSPACED_NEGATIONS)
+    return count
+
+
 @lru_cache(maxsize=65536)
 def facts(text: str) -> Facts:
     lower = text.lower()
-    tokens = re.findall(r"[\w'’-]+", text)
+    tokens = _WORD.findall(text)
     entities = set()
     for i, tok in enumerate(tokens):
         if tok[:1].isupper() and len(tok) > 1 and (i > 0 or tok.isupper()):
@@ -80,9 +122,8 @@ def facts(text: str) -> Facts:
     related = {year for _, year in relations}
     relations |= {("in", y) for y in years - related}
     numbers = {_normalise_number(m.group()) for m in _NUMBER.finditer(text)} - years
-    words = {w for w in re.findall(r"\w{4,}", lower)}
-    negations = sum(1 for w in re.findall(r"[\w'’-]+", lower) if w in NEGATIONS or w.endswith("n't"))
-    negations += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
+    words = content_words(lower)
+    negations = negation_count(lower)
     return Facts(frozenset(entities), frozenset(numbers), frozenset(years), frozenset(relations),
                  frozenset(m for m in _MONTHS if re.search(rf"\b{m}\b", lower)), negations,
                  bool(SINGLE.search(text)), bool(MANY.search(text)), bool(DENYING_VERB.search(text)),

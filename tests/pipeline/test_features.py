@@ -27,3 +27,23 @@ def test_changed_figure_is_one_figure_changed_in_the_same_words():
     assert not changed_figure(facts(base), facts("Compania Solaris a raportat la Iași un profit de 120 de "
                                                  "milioane de lei în 2019."))  # other words
     assert not changed_figure(facts(base), facts(base))
+
+
+def test_words_keep_their_combining_marks():
+    # Devanagari vowel signs are marks: a \w tokenizer cuts "सरकार" into single letters and finds no overlap
+    a = facts("सरकार ने कहा कि योजना जारी रहेगी")
+    b = facts("सरकार ने योजना रद्द कर दी")
+    assert {"सरकार", "योजना"} <= a.words & b.words
+    assert facts("योजना नहीं बदली").negations == 1 and facts("योजना बदली").negations == 0
+
+
+def test_unspaced_scripts_overlap_by_character_pairs():
+    a = facts("政府表示计划没有改变。")
+    b = facts("政府宣布计划已经改变。")
+    assert {"政府", "计划", "改变"} <= a.words & b.words
+    assert not facts("今天天气很好。").words & facts("股市下跌了。").words
+    assert "negation" in evidence_kinds(a, b, None, None)
+
+
+def test_hyphenated_names_are_separate_words():
+    assert {"musk", "putin"} <= facts("Convorbirile Musk-Putin au continuat.").words
