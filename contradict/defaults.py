@@ -6,3 +6,4 @@ ANCHORS = 4  # ... plus statements sharing a rare name, number or year
 MAX_EXHAUSTIVE = 40  # up to this many statements every pair is scored
 BATCH_SIZE = 32
 MAX_CHARS = 1_000_000  # ~ 600 pages; beyond that, split the input (scan-batch streams documents)
+BENCH_PER_LANGUAGE = {"eval": 200, "fit": 150}  # documents per language of the held-out and the ranker's benchmark

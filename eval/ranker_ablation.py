@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import contradict  # noqa: E402
 from contradict.evaluation.docbench import DEFAULT_PER_LANGUAGE, benchmark  # noqa: E402
 from contradict.evaluation.documents import (compute_doc_metrics, format_rankers_side_by_side,  # noqa: E402
-                                             load_docs, pair_matches, ranked_results, score_docs,
+                                             gold_or_left_out, load_docs, ranked_results, score_docs,
                                              statement_span)
 from contradict.pipeline.ranking import LearnedRanker, RulesRanker, resolve_ranker  # noqa: E402
 from contradict.pipeline.signals import EVIDENCE_TAGS, GROUPS, NAMES, pair_signals  # noqa: E402
@@ -48,8 +48,8 @@ def prepare(docs, scored) -> list[dict]:
         for k, (i, j) in enumerate(one.pairs):
             a, b = one.statements[i], one.statements[j]
             pair = (statement_span(a, offset_b), statement_span(b, offset_b))
-            hit = any(pair_matches(pair, g) for g in doc["gold"])
-            if not hit and any(pair_matches(pair, amb) for amb in doc.get("ambiguous", ())):
+            hit = gold_or_left_out(doc, pair)
+            if hit is None:
                 continue
             keep.append(k)
             spans.append(pair)

@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..defaults import BENCH_PER_LANGUAGE
 from ..errors import ContradictError
 from ..evaluation.calibration import calibrate
 from ..evaluation.data import ROLES
@@ -62,7 +63,8 @@ BENCH_SOURCES = {"bench": "eval", "bench-fit": "fit"}
 
 def add_bench_options(p):
     p.add_argument("--per-language", type=positive_int, default=None,
-                   help="benchmark documents per language (default: 200 for bench, 50 for bench-fit)")
+                   help="benchmark documents per language (default: "
+                        f"{BENCH_PER_LANGUAGE['eval']} for bench, {BENCH_PER_LANGUAGE['fit']} for bench-fit)")
     p.add_argument("--bench-seed", type=int, default=0, help="seed of the benchmark's construction")
     p.add_argument("--data-dir", default=None, help="labelled data for the benchmark (default: $CONTRADICT_DATA "
                                                     "or ../shared/data)")

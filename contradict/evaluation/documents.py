@@ -112,6 +112,13 @@ def pair_matches(found: tuple[Span, Span], gold: tuple[Span, Span]) -> bool:
     return (spans_overlap(ga, fa) and spans_overlap(gb, fb)) or (spans_overlap(ga, fb) and spans_overlap(gb, fa))
 
 
+def gold_or_left_out(doc: dict, pair: tuple[Span, Span]) -> bool | None:
+    """True for a gold pair, None for one ambiguous by construction (left out of every figure), else False."""
+    if any(pair_matches(pair, g) for g in doc["gold"]):
+        return True
+    return None if any(pair_matches(pair, a) for a in doc.get("ambiguous", ())) else False
+
+
 def _doc_figures(gold: list, relevant: list[bool], found: list, ks: Sequence[int]) -> dict:
     first_hit = next((rank for rank, hit in enumerate(relevant, 1) if hit), None)
     figures = {"first_hit_rank": first_hit, "reciprocal_rank": 1 / first_hit if first_hit else 0.0}
@@ -229,8 +236,7 @@ def ranked_results(docs: Sequence[dict], scored: Sequence, ranker) -> list[dict]
         spans, scores = [], []
         for c in found:
             pair = (statement_span(c.a, offset_b), statement_span(c.b, offset_b))
-            if any(pair_matches(pair, amb) for amb in doc.get("ambiguous", ())) and \
-                    not any(pair_matches(pair, g) for g in doc["gold"]):
+            if gold_or_left_out(doc, pair) is None:
                 continue
             spans.append(pair)
             scores.append(c.score)

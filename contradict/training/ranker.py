@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..evaluation.documents import load_docs, pair_matches, score_docs, statement_span
+from ..evaluation.documents import gold_or_left_out, load_docs, score_docs, statement_span
 from ..pipeline.ranking import LearnedRanker
 from ..pipeline.signals import GROUPS, NAMES, SIGNS, pair_signals
 
@@ -32,8 +32,8 @@ def document_rows(docs: Sequence[dict], scored: Sequence):
         offset_b = len(doc["text"]) + 1
         for k, (i, j) in enumerate(one.pairs):
             pair = (statement_span(one.statements[i], offset_b), statement_span(one.statements[j], offset_b))
-            gold = any(pair_matches(pair, g) for g in doc["gold"])
-            if not gold and any(pair_matches(pair, a) for a in doc.get("ambiguous", ())):
+            gold = gold_or_left_out(doc, pair)
+            if gold is None:
                 continue
             xs.append(signals[k])
             ys.append(gold)

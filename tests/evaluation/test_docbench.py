@@ -69,6 +69,23 @@ def test_variants_reported_speech_and_two_texts(monkeypatch):
             assert (a[1] <= cut) != (b[1] <= cut)
 
 
+def test_compare_documents_spread_their_fillers_over_both_texts(monkeypatch):
+    import re
+
+    split_fillers = []
+    for doc in (d for d in _docs(monkeypatch) if d["variant"] == "compare" and len(d["contradictions"]) == 1):
+        full = doc["text"] + "\n" + doc["text_b"]
+        (anchor, _), = doc["contradictions"]
+        topic = re.search(r"\d+", full[anchor[0]:anchor[1]]).group()
+        towns = [[re.search(r"\d+", s).group() for s in re.split(r"(?<=\.)\s+", text) if s]
+                 for text in (doc["text"], doc["text_b"])]
+        fillers = [sum(town != topic for town in side) for side in towns]
+        if sum(fillers) >= 2:
+            split_fillers.append(min(fillers) > 0)
+    # each filler takes its own side: with one draw for all of them (benchmark v1) no document split them
+    assert split_fillers and sum(split_fillers) >= len(split_fillers) / 2
+
+
 def test_a_language_without_templates_gets_plain_documents(monkeypatch):
     docs = _docs(monkeypatch, langs=("sw",))
     assert {d["variant"] for d in docs} == {"plain", "compare"}
