@@ -188,44 +188,43 @@ class Detector:
         An item is a text or a (text, lang) pair; blank texts give empty findings."""
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
-        chunk: list[_Scan] = []
-        for item in texts:
-            pair = isinstance(item, (tuple, list)) and len(item) == 2
-            text, item_lang = item if pair else (item, None)
-            blank = isinstance(text, str) and not text.strip()  # anything else is refused by segment
-            statements = [] if blank else self.segment(text, item_lang or lang).statements
-            chunk.append(self._plan(statements, cross_only=False))
-            if len(chunk) >= batch_size:
-                yield from self._finish(chunk, threshold, top_k)
-                chunk = []
-        if chunk:
-            yield from self._finish(chunk, threshold, top_k)
+
+        def plans():
+            for item in texts:
+                pair = isinstance(item, (tuple, list)) and len(item) == 2
+                text, item_lang = item if pair else (item, None)
+                blank = isinstance(text, str) and not text.strip()  # anything else is refused by segment
+                yield self._plan([] if blank else self.segment(text, item_lang or lang).statements, cross_only=False)
+
+        for scan, scored in self._scored_plans(plans(), batch_size):
+            yield self._rank(scan, scored, threshold, top_k)
 
     def scored(self, items: Iterable[tuple[str, str | None, str | None]], batch_size: int = DOCS_PER_BATCH
                ) -> Iterator[Scored]:
         """(text, text_b or None, lang) items segmented, paired and scored, unranked, in input order: for
         evaluating or fitting rankers on the same model calls.  A text_b makes it a comparison."""
+        def plans():
+            for text, text_b, lang in items:
+                if text_b is None:
+                    yield self._plan(self.segment(text, lang).statements, cross_only=False)
+                else:
+                    statements = self.segment(text, lang, doc=0).statements + \
+                        self.segment(text_b, lang, doc=1).statements
+                    yield self._plan(statements, cross_only=True)
+
+        for scan, (ab, ba, reversed_) in self._scored_plans(plans(), batch_size):
+            yield Scored(scan.statements, scan.pairs, ab, ba, reversed_)
+
+    def _scored_plans(self, plans: Iterable[_Scan], batch_size: int) -> Iterator[tuple[_Scan, tuple]]:
+        """Each plan with its scores, lazily and in order; the pairs of `batch_size` plans share model calls."""
         chunk: list[_Scan] = []
-
-        def flush():
-            for scan, (ab, ba, reversed_) in zip(chunk, self._score(chunk)):
-                yield Scored(scan.statements, scan.pairs, ab, ba, reversed_)
-
-        for text, text_b, lang in items:
-            if text_b is None:
-                chunk.append(self._plan(self.segment(text, lang).statements, cross_only=False))
-            else:
-                statements = self.segment(text, lang, doc=0).statements + self.segment(text_b, lang, doc=1).statements
-                chunk.append(self._plan(statements, cross_only=True))
+        for plan in plans:
+            chunk.append(plan)
             if len(chunk) >= batch_size:
-                yield from flush()
+                yield from zip(chunk, self._score(chunk))
                 chunk = []
         if chunk:
-            yield from flush()
-
-    def _finish(self, scans: list[_Scan], threshold, top_k) -> Iterator[Findings]:
-        for scan, scored in zip(scans, self._score(scans)):
-            yield self._rank(scan, scored, threshold, top_k)
+            yield from zip(chunk, self._score(chunk))
 
 
 _DETECTORS: OrderedDict = OrderedDict()
