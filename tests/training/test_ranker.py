@@ -74,13 +74,14 @@ def test_build_docs_fit_ranker_and_eval_docs_from_the_command_line(tiny_model, t
     _toy_docs(monkeypatch, tmp_path)
     assert main(["build-docs", "--split", "fit", "--per-language", "24"]) == 0
     path = capsys.readouterr().out.strip()
-    assert "v1-fit-24-seed0" in path and len(open(path).read().splitlines()) == 24
+    assert f"v{db.BENCH_VERSION}-fit-24-seed0" in path and len(open(path).read().splitlines()) == 24
     out = tmp_path / "model"
     code = main(["fit-ranker", "--docs", "bench-fit", "--per-language", "24", "--out", str(out), "--model", tiny_model,
                  "--threads", "1", "--quiet", "--cache", str(tmp_path / "scores.sqlite")])
     assert code == 0 and "fitted on 24 documents" in capsys.readouterr().out
     ranker = LearnedRanker.load(out / "ranker.json")
-    assert ranker.fitted["sources"][0]["documents"].startswith("v1-fit-24-seed0") and ranker.fitted["model"] == tiny_model
+    assert ranker.fitted["sources"][0]["documents"].startswith(f"v{db.BENCH_VERSION}-fit-24-seed0")
+    assert ranker.fitted["model"] == tiny_model
     code = main(["eval-docs", "bench", "--per-language", "12", "--rankers", f"rules,{out / 'ranker.json'}",
                  "--model", tiny_model, "--threads", "1", "--quiet", "--format", "json",
                  "--out", str(tmp_path / "m.json")])
