@@ -53,11 +53,14 @@ def sentence_pairs(texts: list[str], rng: random.Random) -> list[tuple[str, str]
 class Server:
     """`contradict serve` in a subprocess, on a free loopback port."""
 
-    def __init__(self, model: str, backend: str, threads: int | None, timeout: float = 600):
+    def __init__(self, model: str, backend: str, threads: int | None, timeout: float = 600,
+                 scan_workers: int | None = None):
         command = [sys.executable, "-m", "contradict.cli", "serve", "--host", HOST, "--port", "0",
                    "--model", model, "--backend", backend]
         if threads:
             command += ["--threads", str(threads)]
+        if scan_workers:
+            command += ["--scan-workers", str(scan_workers)]
         env = dict(os.environ, TOKENIZERS_PARALLELISM="false")
         started = time.perf_counter()
         # stderr to a file: a pipe nobody reads would stall the server once it filled up
@@ -181,7 +184,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="the server's and the CLI's torch threads")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=20, help="requests per client")
-    parser.add_argument("--sequential", type=int, default=None, help="one-at-a-time requests (default: --requests)")
+    parser.add_argument("--sequential", type=int, default=None, 
+                        help="send only the first N of the concurrent run's requests one at a time (default: all)")
+    parser.add_argument("--scan-workers", type=int, default=None, help="the server's --scan-workers")
     parser.add_argument("--cli-runs", type=int, default=3, help="texts scanned by a CLI process each (0: skip)")
     parser.add_argument("--workloads", default="scan,score", help="scan (whole texts), score (small pair batches)")
     parser.add_argument("--pairs-per-request", type=int, default=4, help="pairs in each /v1/score request")
@@ -200,7 +205,7 @@ def main(argv=None) -> int:
         start = (k * args.pairs_per_request) % max(1, len(pairs) - args.pairs_per_request)
         return "/v1/score", {"pairs": [list(p) for p in pairs[start:start + args.pairs_per_request]]}
 
-    server = Server(args.model, args.backend, args.threads)
+    server = Server(args.model, args.backend, args.threads, scan_workers=args.scan_workers)
     rows = []
     try:
         warm = http.client.HTTPConnection(HOST, server.port, timeout=600)
@@ -208,11 +213,13 @@ def main(argv=None) -> int:
             for k in range(2):
                 post(warm, *make_request(workload, k))
         warm.close()
-        sequential = args.sequential or args.requests
         for workload in workloads:
-            one = run_clients(server.port, [[make_request(workload, k) for k in range(sequential)]])
-            many = run_clients(server.port, [[make_request(workload, c * args.requests + k)
-                                              for k in range(args.requests)] for c in range(args.clients)])
+            per_client = [[make_request(workload, c * args.requests + k) for k in range(args.requests)]
+                          for c in range(args.clients)]
+            # the same requests one at a time: a ratio over different texts would measure the texts
+            every = [request for todo in per_client for request in todo]
+            one = run_clients(server.port, [every[:args.sequential or len(every)]])
+            many = run_clients(server.port, per_client)
             rows += [(workload, "sequential", one), (workload, "concurrent", many)]
         peak = server.peak_rss_mb()
     finally:

@@ -108,3 +108,12 @@ def test_bench_pipe_checks_the_rankings_agree_and_prints_the_speedup(tiny_model)
              or line.startswith("| pipe")}
     assert calls == {"find, one document at a time": 12, "pipe, 4 documents a batch": 3}
     assert any(line.startswith("speedup_pipe_4_vs_find:") for line in lines)
+
+
+def test_bench_batching_prints_a_ratio_per_request_size(tiny_model):
+    result = run("bench_batching.py", "--model", tiny_model, "--pairs", "24", "--sizes", "1,8", "--round", "24",
+                 "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("calls of")]
+    assert [int(line.split()[2]) for line in rows] == [1, 8]
+    assert all(float(line.rsplit("ratio", 1)[1]) > 0 for line in rows)

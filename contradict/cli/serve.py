@@ -12,6 +12,7 @@ import os
 import socket
 from urllib.parse import urlsplit
 
+from ..defaults import SCAN_WORKERS
 from ..errors import ContradictError
 from .options import add_model_options, count, model_options, positive_int
 
@@ -54,7 +55,7 @@ def add_commands(sub):
                    help="most pairs waiting to be scored; a full queue answers 503")
     p.add_argument("--max-wait-ms", type=_milliseconds, default=5.0,
                    help="how long the batcher waits for other requests' pairs")
-    p.add_argument("--scan-workers", type=positive_int, default=2, help="scans run at once")
+    p.add_argument("--scan-workers", type=positive_int, default=SCAN_WORKERS, help="scans run at once")
     p.add_argument("--scan-queue", type=count, default=16, help="scans that may wait; more answer 503")
     p.add_argument("--ranker", default="default",
                    help="default (the model's learned ranker.json, else the rules), rules, or a ranker.json path")

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from contradict.defaults import BATCH_SIZE
+from contradict.defaults import BATCH_SIZE, SCAN_WORKERS
 from contradict import LABELS, PRESETS, ContradictError, Detector, InputError, __version__
 from contradict.files import decode
 from contradict.report import render_html
@@ -49,7 +49,7 @@ class ServerSettings:
     batch_size: int = BATCH_SIZE
     max_wait_ms: float = 5.0
     queue_pairs: int = 4096
-    scan_workers: int = 2
+    scan_workers: int = SCAN_WORKERS
     scan_queue: int = 16
     retry_after_s: int = 1
     token: str | None = None
