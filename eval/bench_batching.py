@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def sentence_pairs(count: int, seed: int) -> list[tuple[str, str]]:
-    texts = [json.loads(line)["text"] for line in (ROOT / "data" / "docs.jsonl").read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    lines = (ROOT / "data" / "docs.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
     sentences = [s for text in texts for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 20]
     rng = random.Random(seed)
     return [(rng.choice(sentences), rng.choice(sentences)) for _ in range(count)]

@@ -184,7 +184,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="the server's and the CLI's torch threads")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=20, help="requests per client")
-    parser.add_argument("--sequential", type=int, default=None, 
+    parser.add_argument("--sequential", type=int, default=None,
                         help="send only the first N of the concurrent run's requests one at a time (default: all)")
     parser.add_argument("--scan-workers", type=int, default=None, help="the server's --scan-workers")
     parser.add_argument("--cli-runs", type=int, default=3, help="texts scanned by a CLI process each (0: skip)")
