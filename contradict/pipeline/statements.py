@@ -135,19 +135,31 @@ def _blocks(text: str) -> list[list[int]]:
     return blocks
 
 
+def _mostly_capitalised(pieces: list[str]) -> bool:
+    """Whether most pieces that open with a cased letter open with a capital."""
+    opening = [next((ch for ch in piece if ch.isalpha()), "") for piece in pieces]
+    upper = sum(ch.isupper() for ch in opening)
+    lower = sum(ch.islower() for ch in opening)
+    return upper >= lower
+
+
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed, paragraphs never merged."""
     spans: list[list[int]] = []
-    for base, block_end in _blocks(text):
-        pieces = [(b["start_index"] + base, b["end_index"] + base)
-                  for b in sentencex.get_sentence_boundaries(lang, text[base:block_end])]
+    blocks = [[(b["start_index"] + base, b["end_index"] + base)
+               for b in sentencex.get_sentence_boundaries(lang, text[base:block_end])]
+              for base, block_end in _blocks(text)]
+    # a piece opening in lower case continues the sentence ("etc. and"), unless the text is written in lower
+    # case throughout (chat, transcripts, lower-cased corpora), where that would make the whole text one sentence
+    cased = _mostly_capitalised([text[start:end] for pieces in blocks for start, end in pieces])
+    for pieces in blocks:
         current: list[int] | None = None
         for start, end in pieces:
             piece = text[start:end]
             if not piece.strip():
                 continue
             if current is not None and (_ends_with_abbreviation(text[current[0]:current[1]], piece)
-                                        or _LOWER_START.match(piece)):
+                                        or (cased and _LOWER_START.match(piece))):
                 current[1] = end
                 continue
             current = [start, end]

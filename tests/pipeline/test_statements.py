@@ -36,6 +36,15 @@ def test_quote_followed_by_lowercase_attribution_stays_one_sentence():
     assert text[spans[0][0]:spans[0][1]] == "„Nu este adevărat!” a spus ministrul."
 
 
+def test_text_in_lower_case_throughout_still_splits_into_sentences():
+    # in cased text a lower-case opening continues the sentence; in lower-cased text it cannot mean that
+    text = "ana a spus că fabrica se închide. ion a spus că fabrica rămâne deschisă. nimeni nu a confirmat."
+    assert [text[a:b] for a, b in sentence_spans(text, "ro")] == [
+        "ana a spus că fabrica se închide.", "ion a spus că fabrica rămâne deschisă.", "nimeni nu a confirmat."]
+    cased = "Prețurile au crescut, etc. și salariile au scăzut. Guvernul tace."
+    assert len(sentence_spans(cased, "ro")) == 2
+
+
 def test_paragraphs_never_merge():
     text = "Primul paragraf fără punct\n\nAl doilea paragraf"
     doc = segment(text, lang="ro")
