@@ -24,6 +24,8 @@ def add_commands(sub):
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads (2 on a 2-core machine)")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda, cuda:N, mps (default: the best available; a GPU trains in bf16 autocast)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--data-dir", default=None, help="labelled data (default: $CONTRADICT_DATA or ../shared/data)")
     p.add_argument("--export", default=None, metavar="DIR",
@@ -74,7 +76,7 @@ def _cmd_train(args):
               checkpoint_every=args.checkpoint_every, data_dir=args.data_dir, max_steps=args.max_steps,
               init_from=args.init_from, cross_lingual=args.cross_lingual, layer_decay=args.layer_decay,
               stop_at_step=args.stop_at_step,
-              pool_version=args.pool, weights=args.weights)
+              pool_version=args.pool, weights=args.weights, device=args.device)
     if args.export:
         meta = export_checkpoint(args.work_dir, args.export)
         print(f"wrote {args.export}/model.safetensors after {meta['steps_done']} steps")

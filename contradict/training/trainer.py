@@ -9,6 +9,7 @@ exported model is only the transformer layers and the head, in fp16 safetensors.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -90,7 +91,7 @@ def export(model, out_dir: Path, meta: dict):
     from ..nli.embedded import trainable_state
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(model).items()}
+    state = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in trainable_state(model).items()}
     save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     (out_dir / "training.json").write_text(json.dumps(meta, indent=2))
 
@@ -109,7 +110,7 @@ def _check_resumable(saved: dict, now: dict):
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
           swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
-          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None, stop_at_step=None):
+          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None, stop_at_step=None, device=None):
     import numpy as np
     import torch
     from tqdm.auto import tqdm
@@ -122,6 +123,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
         raise ValueError(f"--cross-lingual is a share of rows, between 0 and 1 (got {cross_lingual})")
     if not 0.0 < layer_decay <= 1.0:
         raise ValueError(f"--layer-decay must be above 0 and at most 1 (got {layer_decay})")
+    device = training_device(device)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(work / "train.log")
@@ -139,6 +141,9 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     model = build_nli_model(e5, head_dir=Path(init_from) if init_from else None)
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
+    model.to(device)
+    # bf16 autocast on a GPU (the matrix units' format; no loss scaling needed); fp32 on CPU
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
 
     if pool is not None:  # a DataFrame (tests, experiments): the caller knows its rows
         pool_version, weights = "given", None
@@ -170,7 +175,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     step = 0
     ckpt = work / "checkpoint.pt"
     if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)  # a GPU run resumes on a CPU too
         _check_resumable(state.get("meta") or {}, dict(pool=pool_version, weights=weights, seed=seed,
                                                         batch_size=batch_size, max_length=max_length))
         model.load_state_dict(state["model"], strict=False)
@@ -191,6 +196,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 swap_contradictions=swap_contradictions, cross_lingual=cross_lingual, layer_decay=layer_decay,
                 pool=pool_version, weights=weights)
     log.info("start %s", json.dumps(meta))
+    log.info("device %s", device)
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
     while step < total and not (stop_at_step and step >= stop_at_step):
@@ -205,9 +211,10 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
             for row, i in enumerate(batch):
                 input_ids[row, :lengths[i]] = torch.tensor(ids[i])
                 mask[row, :lengths[i]] = 1
-            target = torch.tensor([labels[i] for i in batch])
-            logits = model(input_ids=input_ids, attention_mask=mask).logits
-            loss = loss_fn(logits, target)
+            target = torch.tensor([labels[i] for i in batch], device=device)
+            with autocast:
+                logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+            loss = loss_fn(logits.float(), target)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(body + head, 1.0)
             optim.step()
@@ -233,6 +240,23 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     handler.close()
     model.eval()
     return model, meta
+
+
+def training_device(device: str | None):
+    """The torch device to train on: "cpu", "cuda", "cuda:1" … or None / "auto" for the best one here."""
+    import torch
+
+    from ..nli.loading import pick_device
+
+    name = pick_device(device)
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: torch sees no CUDA device on this machine (use --device cpu)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("--device mps: torch sees no Apple GPU on this machine (use --device cpu)")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"--device {device!r} is not a torch device ({exc})") from None
 
 
 def export_checkpoint(work_dir, out_dir):

@@ -179,6 +179,25 @@ def test_train_refuses_out_of_range_recipe_options(tmp_path, capsys, option):
     assert not (tmp_path / "run").exists()  # refused before any work
 
 
+@pytest.mark.parametrize("device, message", [("cuda", "no CUDA device"), ("gpu0", "not a torch device")])
+def test_train_refuses_a_device_it_cannot_use(tmp_path, capsys, device, message):
+    import torch
+
+    from contradict.cli import main
+
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    assert main(["train", "--work-dir", str(tmp_path / "run"), "--device", device]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_on_an_explicit_device_logs_it(tmp_path):
+    trainer.train(tmp_path / "run", max_steps=1, batch_size=4, pool=POOL, device="cpu")
+    assert "device cpu" in (tmp_path / "run" / "train.log").read_text()
+
+
 def test_a_checkpoint_resumes_only_with_the_options_that_wrote_it(tmp_path):
     from contradict.errors import ContradictError
 
