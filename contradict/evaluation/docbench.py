@@ -237,13 +237,15 @@ def _language_units(split: str, root=None) -> dict[str, list[Unit]]:
     return by_lang
 
 
-def build_documents(split: str = "eval", per_language: int = 200, seed: int = 0, root=None,
+def build_documents(split: str = "eval", per_language: int | None = None, seed: int = 0, root=None,
                     langs=None, reuse_topics: bool = False) -> list[dict]:
     """Seeded documents of one split: `per_language` per language, variants in turn.
 
     With `reuse_topics` (the fit split, whose units are few) a unit may be the topic of several documents;
     otherwise each unit is the topic of at most one document and a language gets fewer when it runs out.
+    `per_language` None: the split's default (DEFAULT_PER_LANGUAGE).
     """
+    per_language = per_language or DEFAULT_PER_LANGUAGE.get(split, 0)
     documents = []
     for lang, units in sorted(_language_units(split, root).items()):
         if langs and lang not in langs:
@@ -330,9 +332,10 @@ def fit_documents(per_language: int = DEFAULT_PER_LANGUAGE["fit"], seed: int = 0
             if not set(d["sets"]) & SEEN_BY_LINEAGE]
 
 
-def benchmark(split: str = "eval", per_language: int = 200, seed: int = 0, root=None, cache_dir=None,
+def benchmark(split: str = "eval", per_language: int | None = None, seed: int = 0, root=None, cache_dir=None,
               rebuild: bool = False) -> Path:
     """The benchmark file of a split, built into the cache on first use (nothing of it is committed)."""
+    per_language = per_language or DEFAULT_PER_LANGUAGE.get(split)
     path = bench_path(split, per_language, seed, root, cache_dir)
     if rebuild or not path.exists():
         documents = fit_documents(per_language, seed, root) if split == "fit" else \

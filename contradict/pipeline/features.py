@@ -30,12 +30,15 @@ NEGATIONS = {
     "δεν", "μη", "μην", "ποτέ", "κανείς", "τίποτα",  # el
     "لا", "لم", "لن", "ليس", "ليست",  # ar
     "نہیں", "نہ",  # ur
-    "नहीं", "न", "मत", "कभी",  # hi
+    "नहीं", "न", "मत",  # hi
     "hakuna", "hapana", "sio", "siyo",  # sw
     "không", "chưa", "chẳng",  # vi
 }
-# scripts written without spaces between words: negation is matched inside the text
+# scripts written without spaces between words: negation is matched inside the text, less the common
+# words that only contain a cue ("future", "different", "but", "continuously", "regardless", "not only", …)
 UNSPACED_NEGATIONS = ("不", "没", "沒", "未", "無", "无", "ไม่")
+UNSPACED_NOT_NEGATIONS = ("未来", "未來", "不同", "不过", "不過", "不断", "不斷", "无论", "無論", "不仅", "不僅", "不少",
+                          "不久")
 _MONTHS = ("ianuarie februarie martie aprilie mai iunie iulie august septembrie octombrie noiembrie decembrie "
            "january february march april may june july august september october november december "
            "janvier février mars avril juin juillet août septembre octobre novembre décembre "
@@ -88,19 +91,21 @@ def content_words(lower: str) -> set:
     usual unit of overlap for Chinese or Thai), since a run between punctuation is a clause, not a word."""
     words = set()
     for token in _LETTERS.findall(lower):
-        rest = token
         for run in _UNSPACED.findall(token):
             clusters = regex.findall(r"\X", run)
             words.update("".join(clusters[i:i + 2]) for i in range(len(clusters) - 1))
-            rest = rest.replace(run, " ")
-        words.update(w for w in rest.split() if len(w) >= 4)
+        words.update(w for w in _UNSPACED.sub(" ", token).split() if len(w) >= 4)
     return words
 
 
 def negation_count(lower: str) -> int:
+    # one apostrophe ("didn’t"); no dot left over from lower-casing a Turkish capital İ ("DEĞİL")
+    lower = lower.replace("’", "'").replace("\u0307", "")
     count = sum(1 for w in _WORD.findall(lower) if w in NEGATIONS or w.endswith("n't"))
     count += len(re.findall(r"\bn-(?:a|au|ar|am|ai|o)\b", lower))
     for run in _UNSPACED.findall(lower):
+        for word in UNSPACED_NOT_NEGATIONS:
+            run = run.replace(word, " ")
         count += sum(run.count(cue) for cue in UNSPACED_NEGATIONS)
     return count
 

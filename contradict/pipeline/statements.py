@@ -135,12 +135,10 @@ def _blocks(text: str) -> list[list[int]]:
     return blocks
 
 
-def _mostly_capitalised(pieces: list[str]) -> bool:
-    """Whether most pieces that open with a cased letter open with a capital."""
-    opening = [next((ch for ch in piece if ch.isalpha()), "") for piece in pieces]
-    upper = sum(ch.isupper() for ch in opening)
-    lower = sum(ch.islower() for ch in opening)
-    return upper >= lower
+def _capitalises_sentences(pieces: list[str]) -> bool:
+    """Whether any piece opens with a capital: a text in lower case throughout has none (quotes, digits and
+    caseless scripts are passed over), while one capitalised sentence makes the text cased."""
+    return any(next((ch for ch in piece if ch.isalpha()), "").isupper() for piece in pieces)
 
 
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
@@ -151,7 +149,7 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
               for base, block_end in _blocks(text)]
     # a piece opening in lower case continues the sentence ("etc. and"), unless the text is written in lower
     # case throughout (chat, transcripts, lower-cased corpora), where that would make the whole text one sentence
-    cased = _mostly_capitalised([text[start:end] for pieces in blocks for start, end in pieces])
+    cased = _capitalises_sentences([text[start:end] for pieces in blocks for start, end in pieces])
     for pieces in blocks:
         current: list[int] | None = None
         for start, end in pieces:

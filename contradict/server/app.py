@@ -168,7 +168,9 @@ class Service:
             lambda pairs: real_scorer.predict(pairs, batch_size=settings.batch_size, show_progress_bar=False),
             batch_size=settings.batch_size, max_wait=settings.max_wait_ms / 1000, max_queued=settings.queue_pairs)
         # the detector's scans now score through the batcher, sharing batches with every other request
-        detector.scorer = BatchedScorer(real_scorer, self.batcher, chunk=max(1, settings.queue_pairs // 8))
+        # all scans in flight together hold at most half the queue: /v1/score requests keep room
+        chunk = max(1, settings.queue_pairs // (2 * settings.scan_workers))
+        detector.scorer = BatchedScorer(real_scorer, self.batcher, chunk=chunk)
         self.executor = ThreadPoolExecutor(max_workers=settings.scan_workers, thread_name_prefix="contradict-scan")
         self.scans_in_flight = 0  # touched only on the event loop
 

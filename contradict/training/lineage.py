@@ -52,7 +52,7 @@ def _run_meta(run) -> dict:
     if path.is_dir() and (path / "checkpoint.pt").exists():
         import torch
 
-        state = torch.load(path / "checkpoint.pt", weights_only=False)
+        state = torch.load(path / "checkpoint.pt", map_location="cpu", weights_only=False)
         return dict(state["meta"], steps_done=state["step"])
     return json.loads((path / "training.json" if path.is_dir() else path).read_text())
 

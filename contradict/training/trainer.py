@@ -142,8 +142,9 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
     model.to(device)
-    # bf16 autocast on a GPU (the matrix units' format; no loss scaling needed); fp32 on CPU
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+    # bf16 autocast on a GPU that has it (no loss scaling needed); fp32 elsewhere
+    bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
     if pool is not None:  # a DataFrame (tests, experiments): the caller knows its rows
         pool_version, weights = "given", None
@@ -183,6 +184,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
         sched.load_state_dict(state["sched"])
         step = state["step"]
         torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and state.get("cuda_rng") is not None:  # dropout draws on the GPU
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         log.info("resumed at step %d", step)
 
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
@@ -196,7 +199,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 swap_contradictions=swap_contradictions, cross_lingual=cross_lingual, layer_decay=layer_decay,
                 pool=pool_version, weights=weights)
     log.info("start %s", json.dumps(meta))
-    log.info("device %s", device)
+    log.info("device %s%s", device, " (bf16 autocast)" if bf16 else "")
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
     while step < total and not (stop_at_step and step >= stop_at_step):
@@ -232,7 +235,9 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 torch.save({"model": {k: v for k, v in model.state_dict().items()
                                       if not k.startswith("bert.embeddings.")},
                             "optim": optim.state_dict(), "sched": sched.state_dict(), "step": step,
-                            "torch_rng": torch.get_rng_state(), "meta": meta}, tmp)
+                            "torch_rng": torch.get_rng_state(),
+                            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                            "meta": meta}, tmp)
                 os.replace(tmp, ckpt)  # a kill mid-save leaves the previous checkpoint intact
                 log.info("checkpoint at step %d", step)
     bar.close()
@@ -251,6 +256,10 @@ def training_device(device: str | None):
     name = pick_device(device)
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"--device {name}: torch sees no CUDA device on this machine (use --device cpu)")
+    index = name.partition(":")[2]
+    if name.startswith("cuda") and index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+        count = torch.cuda.device_count()
+        raise ValueError(f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ValueError("--device mps: torch sees no Apple GPU on this machine (use --device cpu)")
     try:
@@ -266,7 +275,7 @@ def export_checkpoint(work_dir, out_dir):
     from ..nli.e5file import find_e5_file, read_e5_file
     from ..nli.embedded import build_nli_model
 
-    state = torch.load(Path(work_dir) / "checkpoint.pt", weights_only=False)
+    state = torch.load(Path(work_dir) / "checkpoint.pt", map_location="cpu", weights_only=False)
     model = build_nli_model(read_e5_file(find_e5_file()), head_dir=None)
     model.load_state_dict(state["model"], strict=False)
     meta = dict(state["meta"], steps_done=state["step"])

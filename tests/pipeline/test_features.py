@@ -47,3 +47,13 @@ def test_unspaced_scripts_overlap_by_character_pairs():
 
 def test_hyphenated_names_are_separate_words():
     assert {"musk", "putin"} <= facts("Convorbirile Musk-Putin au continuat.").words
+
+
+def test_a_short_unspaced_run_never_leaves_a_clause_behind():
+    assert facts("中x中国人民万岁").words == {"中国", "国人", "人民", "民万", "万岁"}
+
+
+def test_negation_cues_not_words_that_contain_them():
+    assert facts("公司未来将扩大生产。").negations == 0 and facts("公司没有扩大生产。").negations == 1
+    assert facts("They didn’t sign.").negations == 1  # a typographic apostrophe
+    assert facts("BU DOĞRU DEĞİL.").negations == 1  # lower-casing İ leaves a combining dot

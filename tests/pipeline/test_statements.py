@@ -41,8 +41,11 @@ def test_text_in_lower_case_throughout_still_splits_into_sentences():
     text = "ana a spus că fabrica se închide. ion a spus că fabrica rămâne deschisă. nimeni nu a confirmat."
     assert [text[a:b] for a, b in sentence_spans(text, "ro")] == [
         "ana a spus că fabrica se închide.", "ion a spus că fabrica rămâne deschisă.", "nimeni nu a confirmat."]
-    cased = "Prețurile au crescut, etc. și salariile au scăzut. Guvernul tace."
-    assert len(sentence_spans(cased, "ro")) == 2
+    # one capitalised sentence makes the text cased: lower-case openings after quotes or digits stay joined
+    quotes = "„Nu!” a spus el. „Da!” a răspuns ea. „nu acum!” a adăugat."
+    assert [quotes[a:b] for a, b in sentence_spans(quotes, "ro")] == [
+        "„Nu!” a spus el.", "„Da!” a răspuns ea. „nu acum!” a adăugat."]
+    assert len(sentence_spans("Trei miniștri au plecat. 3 au rămas. „bine!” a spus unul.", "ro")) == 2
 
 
 def test_paragraphs_never_merge():

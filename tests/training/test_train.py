@@ -193,9 +193,21 @@ def test_train_refuses_a_device_it_cannot_use(tmp_path, capsys, device, message)
     assert not (tmp_path / "run").exists()
 
 
-def test_train_on_an_explicit_device_logs_it(tmp_path):
+def test_checkpoints_load_onto_the_cpu_whatever_device_wrote_them(tmp_path, monkeypatch):
+    import torch
+
     trainer.train(tmp_path / "run", max_steps=1, batch_size=4, pool=POOL, device="cpu")
     assert "device cpu" in (tmp_path / "run" / "train.log").read_text()
+    real_load, where = torch.load, []
+
+    def load(*args, **kwargs):
+        where.append(kwargs.get("map_location"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", load)
+    trainer.export_checkpoint(tmp_path / "run", tmp_path / "head")  # a GPU run exported on a CPU machine
+    trainer.train(tmp_path / "run", max_steps=2, batch_size=4, pool=POOL, device="cpu")  # and resumed there
+    assert where == ["cpu", "cpu"]
 
 
 def test_a_checkpoint_resumes_only_with_the_options_that_wrote_it(tmp_path):
