@@ -44,8 +44,8 @@ import numpy as np
 from ..defaults import THRESHOLD
 from ..errors import ContradictError
 from ..labels import CONTRADICTION, ENTAILMENT, LABELS
-from .features import evidence_kinds, facts, surface_evidence, topical_overlap
-from .signals import NAMES, pair_signals
+from .features import surface_evidence, topical_overlap
+from .signals import NAMES, pair_evidence, pair_signals
 from .statements import Statement
 
 MIN_PAIRS_FOR_BACKGROUND = 3
@@ -106,14 +106,10 @@ class RulesRanker:
             a, b = statements[i], statements[j]
             nli, bg = raw[(i, j)], background[(i, j)]
             specific = max(0.0, nli - bg) / (1.0 - bg) if bg < 1.0 else 0.0
-            fa, fb = facts(a.text), facts(b.text)
-            denial = a.denial_with(b)
+            fa, fb, kinds, denial = pair_evidence(a, b)
             if denial:
                 specific = max(specific, nli)  # an explicit denial is specific by construction
             nli_part = specific * (0.6 + 0.4 * topical_overlap(fa, fb))
-            kinds = evidence_kinds(fa, fb, a.source, b.source)
-            if denial:
-                kinds.append("denial")
             entailment = max(probs_ab[k, ENTAILMENT], probs_ba[k, ENTAILMENT])
             # a figure changed in the same words reads to the model as a restatement: entailment is no counter-sign
             damping = 1.0 if "changed-figure" in kinds else 1.0 - float(entailment) / 2

@@ -76,8 +76,19 @@ def _backgrounds(raw: np.ndarray, pairs: Sequence[tuple[int, int]], n: int):
     return med, top, tops
 
 
+def pair_evidence(a: Statement, b: Statement) -> tuple[Facts, Facts, list[str], bool]:
+    """Both statements' facts, the evidence tags the code can justify ("denial" among them when one
+    statement denies the other), and whether it does."""
+    fa, fb = facts(a.text), facts(b.text)
+    kinds = evidence_kinds(fa, fb, a.source, b.source)
+    denial = a.denial_with(b)
+    if denial:
+        kinds.append("denial")
+    return fa, fb, kinds, denial
+
+
 def pair_signals(statements: Sequence[Statement], pairs: Sequence[tuple[int, int]], probs_ab: np.ndarray,
-                 probs_ba: np.ndarray, denials: Sequence[bool] | None = None) -> tuple[np.ndarray, list[list[str]]]:
+                 probs_ba: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
     """(len(pairs), len(NAMES)) feature rows, and each pair's evidence tags."""
     n = len(statements)
     raw = (probs_ab[:, CONTRADICTION] + probs_ba[:, CONTRADICTION]) / 2 if len(pairs) else np.zeros(0)
@@ -85,11 +96,7 @@ def pair_signals(statements: Sequence[Statement], pairs: Sequence[tuple[int, int
     rows, all_kinds = [], []
     for k, (i, j) in enumerate(pairs):
         a, b = statements[i], statements[j]
-        fa, fb = facts(a.text), facts(b.text)
-        kinds = evidence_kinds(fa, fb, a.source, b.source)
-        denial = bool(denials[k]) if denials is not None else a.denial_with(b)
-        if denial:
-            kinds.append("denial")
+        fa, fb, kinds, _ = pair_evidence(a, b)
         all_kinds.append(kinds)
         c_ab, c_ba = float(probs_ab[k, CONTRADICTION]), float(probs_ba[k, CONTRADICTION])
         values = {
