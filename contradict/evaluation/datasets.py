@@ -392,7 +392,7 @@ def parse_weights(spec: str | dict | None) -> dict[str, float]:
     return weights
 
 
-def _bucket(key: str) -> float:
+def stable_bucket(key: str) -> float:
     """A stable number in [0, 1) per key: the same item lands in the same split on every machine."""
     return int(hashlib.md5(key.encode("utf-8")).hexdigest()[:8], 16) / 0x100000000
 
@@ -410,7 +410,7 @@ def pool_v2(root=None, sources=None) -> pd.DataFrame:
         items = frame["item"].where(frame["item"].notna() & (frame["item"] != ""), name + ":" + frame["premise"])
         frame["item"] = items
         frame["source"] = name
-        frame["split"] = ["validation" if _bucket(key) < VALIDATION_SHARE else "train" for key in items]
+        frame["split"] = ["validation" if stable_bucket(key) < VALIDATION_SHARE else "train" for key in items]
         frames.append(frame)
     pool = pd.concat(frames, ignore_index=True)
     # TaxiNLI shares 3,798 pairs with MNLI dev-matched: the first source listed keeps each pair once

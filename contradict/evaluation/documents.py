@@ -1,7 +1,6 @@
 """Evaluating the whole pipeline on labelled documents: is the true pair ranked first?"""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -50,8 +49,9 @@ HALVES = ("fit", "heldout")
 def in_half(doc_id, half: str) -> bool:
     """A stable half of a document set, by a hash of the document id: `fit` for fitting a ranker,
     `heldout` for checking it.  "data/ro_news_docs.jsonl@heldout" names one half of a file."""
-    bucket = int(hashlib.md5(f"ranker-half:{doc_id}".encode("utf-8")).hexdigest()[:8], 16) / 0x100000000
-    return (bucket < 0.5) == (half == "fit")
+    from .datasets import stable_bucket
+
+    return (stable_bucket(f"ranker-half:{doc_id}") < 0.5) == (half == "fit")
 
 
 def _split_half(source):
