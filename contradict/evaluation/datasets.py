@@ -313,6 +313,7 @@ def training_pool(root=None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- our Romanian NLI
 
 RO_NLI_ENV = "CONTRADICT_RO_NLI"
+RO_NLI_SPLITS = ("train", "validation", "test")
 
 
 def ro_nli_dir(path=None) -> Path:
@@ -324,9 +325,12 @@ def ro_nli_dir(path=None) -> Path:
 
 
 def ro_nli(split: str = "test", root=None, path=None) -> pd.DataFrame:
-    """Our Romanian news-style NLI: one premise, three hypotheses (XNLI protocol); split by premise."""
-    if split not in ("train", "test"):
-        raise ValueError("ro-nli splits: train, test")
+    """Our Romanian news-style NLI: one premise, three hypotheses (XNLI protocol); split by premise.
+
+    validation: premises written after every shipped model had trained on the whole train split, so that
+    checkpoints can be chosen on Romanian no model has seen (the pool's validation split holds them)."""
+    if split not in RO_NLI_SPLITS:
+        raise ValueError(f"ro-nli splits: {', '.join(RO_NLI_SPLITS)}")
     rows = []
     for r in _jsonl(ro_nli_dir(path) / f"{split}.jsonl"):
         for label in LABELS:
@@ -340,10 +344,20 @@ LOADERS["ro-nli"] = (ro_nli, "test")
 
 # --------------------------------------------------------------------------- second-generation pool
 
+
+def _ro_nli_pool() -> pd.DataFrame:
+    """Our train split, plus our validation file as the pool's Romanian validation: the train items all hash
+    above the validation cut (the same hash made the test split), so the cut alone would hold none.  A copy
+    of data/ro_nli from before the file existed (run 7's, in models/train_e5_small_nli.sh) has no validation."""
+    frames = [ro_nli("train")]
+    if (ro_nli_dir() / "validation.jsonl").is_file():
+        frames.append(ro_nli("validation").assign(split="validation"))
+    return pd.concat(frames, ignore_index=True)
+
 # Every training split of ../shared/data/README.md plus our Romanian train split, one name per source.
 # The weight is how often a source's rows are drawn per pass (below 1: a seeded share of them).
 POOL_SOURCES = {
-    "ro-nli": lambda root: ro_nli("train"),
+    "ro-nli": lambda root: _ro_nli_pool(),
     "xnli-dev": lambda root: xnli("dev", root=root),
     "lingnli": lambda root: lingnli("all", root=root),
     "mnli-dev-matched": lambda root: mnli_dev_matched(root=root),
@@ -401,16 +415,18 @@ def pool_v2(root=None, sources=None) -> pd.DataFrame:
     """Every training source with `source`, `item` and `split` (train / validation) columns.
 
     Validation holds VALIDATION_SHARE of each source's items (all translations and all hypotheses
-    of one premise together), chosen by a hash of the item key, so it never changes between runs.
+    of one premise together), chosen by a hash of the item key, so it never changes between runs; a
+    source whose rows come with a `split` (our Romanian NLI) keeps it.
     """
     frames = []
     for name in sources or POOL_SOURCES:
-        frame = POOL_SOURCES[name](root).reindex(columns=["premise", "hypothesis", "label", "lang", "item"])
+        frame = POOL_SOURCES[name](root).reindex(columns=["premise", "hypothesis", "label", "lang", "item", "split"])
         frame = frame[frame["label"].isin(LABELS)].copy()
         items = frame["item"].where(frame["item"].notna() & (frame["item"] != ""), name + ":" + frame["premise"])
         frame["item"] = items
         frame["source"] = name
-        frame["split"] = ["validation" if stable_bucket(key) < VALIDATION_SHARE else "train" for key in items]
+        by_hash = ["validation" if stable_bucket(key) < VALIDATION_SHARE else "train" for key in items]
+        frame["split"] = frame["split"].where(frame["split"].notna(), pd.Series(by_hash, index=frame.index))
         frames.append(frame)
     pool = pd.concat(frames, ignore_index=True)
     # TaxiNLI shares 3,798 pairs with MNLI dev-matched: the first source listed keeps each pair once

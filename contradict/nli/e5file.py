@@ -37,6 +37,7 @@ class E5File:
     special: dict  # bos/eos/pad/unk ids
     norm_map: dict[int, tuple[int, ...]]
     tensors: dict[str, np.ndarray]
+    directory: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, byte offset, byte length)
 
 
 def find_e5_file() -> Path:
@@ -70,6 +71,10 @@ def dequantize_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
 
 def read_e5_file(path: str | Path) -> E5File:
     data = Path(path).read_bytes()
+    if data[:2] == b"\x1f\x8b":  # gzipped (a training pack's subset, write_e5_subset)
+        import gzip
+
+        data = gzip.decompress(data)
     if data[:4] != MAGIC:
         raise E5FileError(f"{path} is not an E5S1 model file (bad magic {data[:4]!r})")
     pos = 8  # magic + version
@@ -109,6 +114,7 @@ def read_e5_file(path: str | Path) -> E5File:
     (n_tensors,) = struct.unpack_from("<i", data, pos)
     pos += 4
     tensors: dict[str, np.ndarray] = {}
+    directory: dict[str, tuple[int, int, int, int]] = {}
     for _ in range(n_tensors):
         (name_len,) = struct.unpack_from("<H", data, pos)
         pos += 2
@@ -117,6 +123,7 @@ def read_e5_file(path: str | Path) -> E5File:
         dtype = data[pos]
         count, offset, nbytes = struct.unpack_from("<IQQ", data, pos + 1)
         pos += 21
+        directory[name] = (dtype, count, offset, nbytes)
         raw = memoryview(data)[offset:offset + nbytes]
         if dtype == 0:
             tensors[name] = np.frombuffer(raw, "<f4", count).astype(np.float32)
@@ -124,7 +131,33 @@ def read_e5_file(path: str | Path) -> E5File:
             tensors[name] = dequantize_q4_0(raw, count)
         else:
             raise E5FileError(f"tensor {name}: unknown dtype {dtype}")
-    return E5File(header, pieces, scores, dict(bos=bos, eos=eos, pad=pad, unk=unk), norm_map, tensors)
+    return E5File(header, pieces, scores, dict(bos=bos, eos=eos, pad=pad, unk=unk), norm_map, tensors, directory)
+
+
+def write_e5_subset(source: str | Path, keep_ids, out: str | Path) -> Path:
+    """A gzipped copy of an E5S1 file whose word-embedding rows are zero except `keep_ids`.
+
+    Same vocabulary, so the same tokenizer; a model trained on text that uses only `keep_ids` trains the
+    same on it, and unused rows compress to nothing (a training pack small enough to travel)."""
+    import gzip
+
+    e5 = read_e5_file(source)
+    dtype, count, offset, nbytes = e5.directory["emb.word"]
+    hidden, vocab = e5.header["hidden"], e5.header["vocab"]
+    if dtype != 1 or count != vocab * hidden:
+        raise E5FileError("emb.word is not a 4-bit vocab x hidden matrix")
+    row_bytes = nbytes // vocab
+    keep = np.zeros(vocab, dtype=bool)
+    keep[np.asarray(sorted(set(keep_ids)), dtype=np.int64)] = True
+    data = bytearray(Path(source).read_bytes())
+    rows = np.frombuffer(data, dtype=np.uint8, count=nbytes, offset=offset).reshape(vocab, row_bytes).copy()
+    rows[~keep] = 0  # a zero Q4_0 block: scale 0, every weight 0
+    data[offset:offset + nbytes] = rows.tobytes()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(out, "wb", compresslevel=6) as f:
+        f.write(data)
+    return out
 
 
 # --------------------------------------------------------------------------- tokenizer

@@ -10,6 +10,7 @@ exported model is only the transformer layers and the head, in fp16 safetensors.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -101,7 +102,8 @@ def _check_resumable(saved: dict, now: dict):
     from ..errors import ContradictError
 
     saved = dict(saved, pool=saved.get("pool", "v1"))  # checkpoints from before --pool were v1 runs
-    changed = [f"--{k.replace('_', '-')} {saved.get(k)!r} (now {v!r})" for k, v in now.items() if saved.get(k) != v]
+    changed = ["other training rows (the data changed since)" if k == "rows_md5" else
+               f"--{k.replace('_', '-')} {saved.get(k)!r} (now {v!r})" for k, v in now.items() if saved.get(k) != v]
     if changed:
         raise ContradictError("the checkpoint in this work dir was written with " + ", ".join(changed)
                               + ": pass the same options to resume it, or use another --work-dir")
@@ -110,8 +112,10 @@ def _check_resumable(saved: dict, now: dict):
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
           warmup=0.06, label_smoothing=0.05, checkpoint_every=200, data_dir=None,
           swap_contradictions=True, max_steps=None, extra=None, init_from=None, pool=None,
-          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None, stop_at_step=None, device=None):
+          cross_lingual=0.0, layer_decay=1.0, pool_version="v2", weights=None, stop_at_step=None, device=None,
+          pool_file=None, time_limit=None):
     import numpy as np
+    import pandas as pd
     import torch
     from tqdm.auto import tqdm
 
@@ -119,6 +123,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     from ..nli.e5file import build_tokenizer, find_e5_file, read_e5_file
     from ..nli.embedded import build_nli_model
 
+    if pool_file and pool_version != "v2":
+        raise ValueError("--pool-file holds a second-generation pool (contradict pack): use it with --pool v2")
     if not 0.0 <= cross_lingual <= 1.0:
         raise ValueError(f"--cross-lingual is a share of rows, between 0 and 1 (got {cross_lingual})")
     if not 0.0 < layer_decay <= 1.0:
@@ -153,11 +159,14 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
         if pool_version == "v1":
             pool = datasets.training_pool(data_dir)
         else:  # the validation split of pool_v2 never reaches training
-            pool = datasets.weighted_rows(datasets.pool_v2(data_dir), weights, seed)
+            # a training pack's copy of the pool (training.pack) stands in for the shared data
+            full = pd.read_parquet(pool_file) if pool_file else datasets.pool_v2(data_dir)
+            pool = datasets.weighted_rows(full, weights, seed)
     if extra is not None:
-        import pandas as pd
         pool = pd.concat([pool, extra], ignore_index=True)
     rows = build_examples(mix_languages(pool, cross_lingual, seed), swap_contradictions)
+    # the rows themselves, not only the options: edited data under the same options is another run
+    rows_md5 = hashlib.md5("\n".join("\t".join(r[:3]) for r in rows).encode("utf-8")).hexdigest()
     enc = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation=True, max_length=max_length)
     ids = enc["input_ids"]
     labels = [LABEL_IDS[r[2]] for r in rows]
@@ -177,8 +186,11 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     ckpt = work / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)  # a GPU run resumes on a CPU too
-        _check_resumable(state.get("meta") or {}, dict(pool=pool_version, weights=weights, seed=seed,
-                                                        batch_size=batch_size, max_length=max_length))
+        saved = state.get("meta") or {}
+        now = dict(pool=pool_version, weights=weights, seed=seed, batch_size=batch_size, max_length=max_length)
+        if "rows_md5" in saved:  # checkpoints from before it was recorded resume on the options alone
+            now["rows_md5"] = rows_md5
+        _check_resumable(saved, now)
         model.load_state_dict(state["model"], strict=False)
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
@@ -197,12 +209,14 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                 batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
                 label_smoothing=label_smoothing, examples=len(rows), total_steps=total,
                 swap_contradictions=swap_contradictions, cross_lingual=cross_lingual, layer_decay=layer_decay,
-                pool=pool_version, weights=weights)
+                pool=pool_version, weights=weights, rows_md5=rows_md5)
     log.info("start %s", json.dumps(meta))
     log.info("device %s%s", device, " (bf16 autocast)" if bf16 else "")
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
-    while step < total and not (stop_at_step and step >= stop_at_step):
+    deadline = started + 60 * time_limit if time_limit else None  # minutes: a lease or a session ends
+    out_of_time = False
+    while step < total and not (stop_at_step and step >= stop_at_step) and not out_of_time:
         epoch = step // per_epoch
         batches = length_batches(lengths, batch_size, seed + epoch)
         for batch in batches[step % per_epoch:]:
@@ -230,7 +244,8 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
             bar.set_postfix(loss=f"{running:.3f}")
             if step % 25 == 0:
                 log.info("step %d/%d loss %.4f pairs/s %.1f", step, total, running, seen / (time.time() - started))
-            if step % checkpoint_every == 0 or step == total or step == stop_at_step:
+            out_of_time = deadline is not None and time.time() >= deadline
+            if step % checkpoint_every == 0 or step == total or step == stop_at_step or out_of_time:
                 tmp = work / "checkpoint.pt.tmp"
                 torch.save({"model": {k: v for k, v in model.state_dict().items()
                                       if not k.startswith("bert.embeddings.")},
@@ -240,6 +255,9 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
                             "meta": meta}, tmp)
                 os.replace(tmp, ckpt)  # a kill mid-save leaves the previous checkpoint intact
                 log.info("checkpoint at step %d", step)
+            if out_of_time:
+                log.info("stopped at step %d: --time-limit %s min reached (rerun to resume)", step, time_limit)
+                break
     bar.close()
     log.removeHandler(handler)  # a second run in this process logs to its own work dir
     handler.close()

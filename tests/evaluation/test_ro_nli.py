@@ -25,6 +25,21 @@ def test_the_split_is_the_documented_hash_of_the_id_and_premises_never_straddle_
     assert not premises[0] & premises[1]
 
 
+def test_the_validation_split_is_new_text_and_the_pool_holds_it_out():
+    rows = {split: [json.loads(line) for line in (RO_NLI / f"{split}.jsonl").open(encoding="utf-8")]
+            for split in datasets.RO_NLI_SPLITS}
+    seen = {r[key] for split in ("train", "test") for r in rows[split]
+            for key in ("premise", "entailment", "neutral", "contradiction")}
+    assert not {r[key] for r in rows["validation"] for key in ("premise", "entailment", "neutral", "contradiction")} & seen
+    assert not {r["id"] for r in rows["validation"]} & {r["id"] for split in ("train", "test") for r in rows[split]}
+    assert len({r["phenomenon"] for r in rows["validation"]}) == 10
+    pool = datasets.pool_v2(sources=["ro-nli"])
+    held_out = pool[pool["split"] == "validation"]
+    assert len(held_out) == 3 * len(rows["validation"])
+    assert set(held_out["item"]) == {f"ro-nli:{r['id']}" for r in rows["validation"]}
+    assert (pool["split"] == "train").sum() == 3 * len(rows["train"])
+
+
 def test_loader_gives_three_labelled_pairs_per_premise_with_item_keys():
     test = datasets.load("ro-nli")
     assert len(test) % 3 == 0 and set(test["label"]) == set(datasets.LABELS)
@@ -37,7 +52,7 @@ def test_hypothesis_only_baseline_stays_under_the_bar():
                          capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
     assert result["test_pairs"] == len(datasets.load("ro-nli"))
-    assert result["test_accuracy"] < 0.45
+    assert result["test_accuracy"] < 0.45 and result["validation_accuracy"] < 0.45
 
 
 def test_a_missing_directory_is_a_clear_error(tmp_path):

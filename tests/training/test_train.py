@@ -218,3 +218,23 @@ def test_a_checkpoint_resumes_only_with_the_options_that_wrote_it(tmp_path):
         trainer.train(tmp_path / "run", max_steps=3, batch_size=4, pool=POOL, seed=14)
     with pytest.raises(ContradictError, match="--batch-size 4"):
         trainer.train(tmp_path / "run", max_steps=3, batch_size=2, pool=POOL)
+
+
+def test_a_checkpoint_does_not_resume_on_edited_rows(tmp_path):
+    from contradict.errors import ContradictError
+
+    trainer.train(tmp_path / "run", max_steps=2, batch_size=4, checkpoint_every=1, pool=POOL)
+    edited = POOL.assign(hypothesis=POOL["hypothesis"].where(POOL.index != 0, "Podul a fost redeschis."))
+    with pytest.raises(ContradictError, match="training rows"):
+        trainer.train(tmp_path / "run", max_steps=3, batch_size=4, pool=edited)
+    trainer.train(tmp_path / "run", max_steps=3, batch_size=4, pool=POOL)  # the same rows resume
+    assert "resumed at step 2" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_a_time_limit_checkpoints_and_stops_and_the_rerun_resumes(tmp_path):
+    trainer.train(tmp_path / "run", max_steps=3, batch_size=4, checkpoint_every=100, pool=POOL, time_limit=1e-6)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "stopped at step 1: --time-limit" in log and "checkpoint at step 1" in log
+    _, meta = trainer.train(tmp_path / "run", max_steps=3, batch_size=4, checkpoint_every=100, pool=POOL)
+    assert "resumed at step 1" in (tmp_path / "run" / "train.log").read_text()
+    assert trainer.export_checkpoint(tmp_path / "run", tmp_path / "head")["steps_done"] == 3
