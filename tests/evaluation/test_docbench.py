@@ -144,3 +144,18 @@ def test_real_benchmark_reads_only_evaluation_splits_and_has_every_language():
     english = " ".join(d["text"] + d.get("text_b", "") for d in docs if d["lang"] == "en" and d["set"] == "xnli")
     assert not [p for p in dev if len(p) > 40 and p in english]
     json.dumps(docs)
+
+
+def test_the_cached_benchmark_file_follows_an_edit_of_our_romanian_nli(tmp_path, monkeypatch):
+    import shutil
+
+    from contradict.evaluation import datasets
+
+    copy = tmp_path / "ro_nli"
+    shutil.copytree(datasets.ro_nli_dir(), copy)
+    monkeypatch.setenv(datasets.RO_NLI_ENV, str(copy))
+    before = db.bench_path("fit", 10, 0, root=tmp_path, cache_dir=tmp_path)
+    assert db.bench_path("fit", 10, 0, root=tmp_path, cache_dir=tmp_path) == before
+    with (copy / "validation.jsonl").open("a", encoding="utf-8") as f:
+        f.write("\n")
+    assert db.bench_path("fit", 10, 0, root=tmp_path, cache_dir=tmp_path) != before
