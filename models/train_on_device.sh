@@ -15,32 +15,41 @@
 # train.log, validation.json (the pack's validation rows scored there).  Every knob is an environment
 # variable, so a CPU dry run (DEVICE=cpu MAX_STEPS=2) checks the whole path before device time is spent.
 set -euo pipefail
+OUT=$(realpath -m "${OUT:?set OUT to the folder whose files come back}")
+PACK=$(realpath -m "${PACK:-$(dirname "$0")/../runs/pack}")
 cd "$(dirname "$0")/.."
-PACK=${PACK:-runs/pack}
-OUT=${OUT:?set OUT to the folder whose files come back}
 WORK=${WORK:-/tmp/contradict-gpu-run}
 DEVICE=${DEVICE:-cuda}
-EPOCHS=${EPOCHS:-3}
-MAX_STEPS=${MAX_STEPS:-}
+# about two passes over the pool at batch 64 (~280k examples a pass with both orders of contradictions);
+# the schedule is planned on these steps, so size them to the machine: the log prints pairs/s
+MAX_STEPS=${MAX_STEPS:-9000}
 BATCH_SIZE=${BATCH_SIZE:-64}
-# minutes of training, so the export and the copies still happen inside one call's 10 minutes
-TIME_LIMIT=${TIME_LIMIT:-6.5}
+# minutes from the start of training (loading and tokenizing counted), so the export and the copies still
+# happen inside one call's 10 minutes; an export cut short records schedule_complete: false
+TIME_LIMIT=${TIME_LIMIT:-7}
 LR=${LR:-6e-5}
 HEAD_LR=${HEAD_LR:-3e-4}
-# the whole train split once a pass (the CPU runs drew shares of it), our Romanian NLI four times, RoNLI off
-WEIGHTS=${WEIGHTS:-xnli-dev=1,snli-dev=1,sick=1,rte3-dev=1,control-dev=1,cad=1,lingnli=1,mnli-dev-matched=1,taxinli=1,conjnli=1,climate-fever=1,indonli=1,indonli-translated=1,ocnli=1,cnli=1,sick-translations=1}
 THREADS=${THREADS:-$(nproc)}
 PYTHON=${PYTHON:-python3}  # the GPU image's python3 holds PyTorch
+for f in pool.parquet validation.jsonl e5-subset.bin.gz; do
+  [ -f "$PACK/$f" ] || { echo "no $PACK/$f: build the pack first (contradict pack --out runs/pack)" >&2; exit 2; }
+done
 
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 export CONTRADICT_E5_FILE="$PACK/e5-subset.bin.gz" CONTRADICT_CACHE="$WORK/cache"
 if ! "$PYTHON" -c "import sentencex" 2>/dev/null; then  # the only requirement missing from the GPU image
+  compgen -G ".whl/sentencex-*.whl" >/dev/null || { echo "sentencex is missing and no .whl/sentencex-*.whl was carried" >&2; exit 2; }
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target "$WORK/site" .whl/*.whl
   export PYTHONPATH="$PYTHONPATH:$WORK/site"
 fi
+# every source of the pool whole once a pass (the CPU runs drew shares of the large ones); sources drawn
+# several times (our Romanian NLI) or not at all (RoNLI) keep their default weights
+WEIGHTS=${WEIGHTS:-$("$PYTHON" -c "from contradict.evaluation.datasets import DEFAULT_WEIGHTS as w
+print(','.join(f'{k}={1 if 0 < v < 1 else v}' for k, v in w.items()))")}
+echo "weights $WEIGHTS"
 mkdir -p "$OUT" "$WORK"
 "$PYTHON" -m contradict.cli train --pool-file "$PACK/pool.parquet" --work-dir "$WORK/run" --device "$DEVICE" \
-  --epochs "$EPOCHS" ${MAX_STEPS:+--max-steps "$MAX_STEPS"} --batch-size "$BATCH_SIZE" --lr "$LR" --head-lr "$HEAD_LR" \
+  --max-steps "$MAX_STEPS" --batch-size "$BATCH_SIZE" --lr "$LR" --head-lr "$HEAD_LR" \
   --cross-lingual 0.5 --layer-decay 0.9 --seed 31 --weights "$WEIGHTS" --checkpoint-every 500 --threads "$THREADS" \
   --time-limit "$TIME_LIMIT" \
   --export "$WORK/export" || { cp "$WORK/run/train.log" "$OUT/" 2>/dev/null; exit 1; }

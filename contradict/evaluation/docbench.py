@@ -307,21 +307,18 @@ def build_documents(split: str = "eval", per_language: int | None = None, seed: 
 def bench_path(split: str, per_language: int, seed: int, root=None, cache_dir=None) -> Path:
     """Keyed by the data directory and by our Romanian NLI's content too: another copy of the data builds
     its own file, and so does an edit of data/ro_nli (`--rebuild` after the shared data itself changes)."""
-    from .datasets import RO_NLI_SPLITS, DataNotFound, data_dir, ro_nli_dir
+    from ..files import fingerprint
+    from .datasets import DataNotFound, data_dir, ro_nli_dir
 
     try:
         where = str(data_dir(root).resolve())
     except DataNotFound:
         where = str(root)
-    digest = hashlib.sha256(where.encode("utf-8"))
     try:
-        ours = ro_nli_dir()
+        ours = sorted(ro_nli_dir().glob("*.jsonl"))
     except DataNotFound:
-        ours = None
-    for split in RO_NLI_SPLITS:
-        if ours is not None and (ours / f"{split}.jsonl").is_file():
-            digest.update((ours / f"{split}.jsonl").read_bytes())
-    tag = digest.hexdigest()[:8]
+        ours = []
+    tag = fingerprint(ours, extra=[where], content=True, length=8)
     base = Path(cache_dir) if cache_dir else cache_root() / "docbench"
     return base / f"v{BENCH_VERSION}-{split}-{per_language}-seed{seed}-{tag}.jsonl"
 

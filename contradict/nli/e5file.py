@@ -69,12 +69,23 @@ def dequantize_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
     return values.reshape(-1)
 
 
-def read_e5_file(path: str | Path) -> E5File:
+def is_gzipped(path: str | Path) -> bool:
+    """A training pack's cut-down e5 file (write_e5_subset) is gzipped; the installed one is not."""
+    with Path(path).open("rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def e5_bytes(path: str | Path) -> bytes:
     data = Path(path).read_bytes()
-    if data[:2] == b"\x1f\x8b":  # gzipped (a training pack's subset, write_e5_subset)
+    if data[:2] == b"\x1f\x8b":
         import gzip
 
         data = gzip.decompress(data)
+    return data
+
+
+def read_e5_file(path: str | Path) -> E5File:
+    data = e5_bytes(path)
     if data[:4] != MAGIC:
         raise E5FileError(f"{path} is not an E5S1 model file (bad magic {data[:4]!r})")
     pos = 8  # magic + version
@@ -149,7 +160,7 @@ def write_e5_subset(source: str | Path, keep_ids, out: str | Path) -> Path:
     row_bytes = nbytes // vocab
     keep = np.zeros(vocab, dtype=bool)
     keep[np.asarray(sorted(set(keep_ids)), dtype=np.int64)] = True
-    data = bytearray(Path(source).read_bytes())
+    data = bytearray(e5_bytes(source))
     rows = np.frombuffer(data, dtype=np.uint8, count=nbytes, offset=offset).reshape(vocab, row_bytes).copy()
     rows[~keep] = 0  # a zero Q4_0 block: scale 0, every weight 0
     data[offset:offset + nbytes] = rows.tobytes()

@@ -7,15 +7,17 @@ or, in a checkout, are read from its ``models/`` folder.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from ..files import AFTER_LOGITS_FILES, cache_root, fingerprint, publish_dir
 from ..labels import LABEL_IDS, LABELS
-from .e5file import E5File, E5FileError, build_tokenizer, find_e5_file, read_e5_file
+from .e5file import E5_FILE_ENV, E5File, E5FileError, build_tokenizer, find_e5_file, is_gzipped, read_e5_file
 from .hf import quiet_loading
 
+log = logging.getLogger(__name__)
 CACHE_FORMAT = "1"  # bump when the cached layout changes
 WEIGHTS_NAME = "e5-small-nli"
 
@@ -128,6 +130,9 @@ def _cached(name: str, head_dir: Path | None, cache_dir: Path | None, build) -> 
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
 
+    if is_gzipped(e5_path):
+        log.warning("%s is a training pack's cut-down e5 file: words outside its pool have zero embeddings, "
+                    "so other text scores wrong (unset %s for real use)", e5_path, E5_FILE_ENV)
     e5 = read_e5_file(e5_path)
     model, tokenizer = build(e5), build_tokenizer(e5)
 

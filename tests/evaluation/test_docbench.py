@@ -156,6 +156,8 @@ def test_the_cached_benchmark_file_follows_an_edit_of_our_romanian_nli(tmp_path,
     monkeypatch.setenv(datasets.RO_NLI_ENV, str(copy))
     before = db.bench_path("fit", 10, 0, root=tmp_path, cache_dir=tmp_path)
     assert db.bench_path("fit", 10, 0, root=tmp_path, cache_dir=tmp_path) == before
+    assert "-fit-10-" in before.name and "-eval-10-" in db.bench_path("eval", 10, 0, root=tmp_path,
+                                                                      cache_dir=tmp_path).name
     with (copy / "validation.jsonl").open("a", encoding="utf-8") as f:
         f.write("\n")
     assert db.bench_path("fit", 10, 0, root=tmp_path, cache_dir=tmp_path) != before

@@ -5,6 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import needs_shared_data
+
+from contradict.evaluation import datasets
 from contradict.nli.e5file import E5_FILE_ENV, build_tokenizer, find_e5_file, read_e5_file
 from contradict.training import pack, trainer
 
@@ -69,8 +72,10 @@ def test_training_on_the_pack_is_training_on_the_installed_encoder(built, tmp_pa
         metas.append(trainer.export_checkpoint(tmp_path / run, tmp_path / f"{run}-export"))
         weights.append(load_file(str(tmp_path / f"{run}-export" / "model.safetensors")))
     assert metas[0]["rows_md5"] == metas[1]["rows_md5"]
-    # the weighted draw: ro-nli rows four times over, the validation row never
-    assert metas[0]["examples"] >= 4 * 2 and metas[0]["weights"]["ro-nli"] == 4.0
+    # the weighted draw of the train split (ro-nli rows four times over), both orders of a contradiction
+    drawn = datasets.weighted_rows(POOL, datasets.parse_weights(None), seed=13)
+    assert metas[0]["examples"] == len(trainer.build_examples(drawn, True)) >= 12
+    assert "validation" not in set(drawn["split"])
     assert weights[0].keys() == weights[1].keys()
     assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])
 
@@ -103,3 +108,24 @@ def test_the_device_script_runs_its_whole_path_on_a_cpu(built, tmp_path):
     assert json.loads((tmp_path / "out" / "training.json").read_text())["steps_done"] == 2
     scored = json.loads((tmp_path / "out" / "validation.json").read_text())
     assert scored["n"] == 1
+
+
+@needs_shared_data
+def test_the_packed_pool_draws_the_rows_the_shared_data_draws(tmp_path):
+    pool = datasets.pool_v2()
+    pool.to_parquet(tmp_path / "pool.parquet", compression="zstd", index=False)  # as build_pack writes it
+    weights = datasets.parse_weights(None)
+    rows = [trainer.build_examples(trainer.mix_languages(datasets.weighted_rows(frame, weights, 21), 0.5, 21), True)
+            for frame in (pool, trainer._read_pool_file(tmp_path / "pool.parquet"))]
+    assert rows[0] == rows[1] and len(rows[0]) > 50_000
+
+
+def test_a_pool_file_that_is_not_a_pack_is_a_clear_error(tmp_path):
+    from contradict.errors import ContradictError
+
+    POOL.drop(columns=["split"]).to_parquet(tmp_path / "pool.parquet")
+    with pytest.raises(ContradictError, match="lacks split"):
+        trainer._read_pool_file(tmp_path / "pool.parquet")
+    (tmp_path / "text.parquet").write_text("not parquet")
+    with pytest.raises(ContradictError, match="not a readable parquet"):
+        trainer._read_pool_file(tmp_path / "text.parquet")
