@@ -120,10 +120,12 @@ def format_metrics(m: dict) -> str:
     lines += ["", "confusion (rows gold, columns predicted): " + "  ".join(m["confusion_matrix"]["labels"])]
     for label, row in zip(m["confusion_matrix"]["labels"], m["confusion_matrix"]["matrix"]):
         lines.append(f"  {label:<15}" + "".join(f"{v:>8}" for v in row))
-    for key, title in (("per_language", "language"), ("per_round", "round")):
+    for key, title in (("per_language", "language"), ("per_round", "round"), ("per_source", "source"),
+                       ("per_phenomenon", "phenomenon")):
         if m.get(key):
-            lines += ["", f"{title:<15}{'n':>7}{'accuracy':>10}{'macro-F1':>10}"]
-            lines += [f"{g:<15}{v['n']:>7}{format_number(v['accuracy']):>10}{format_number(v['macro_f1']):>10}"
+            width = max(15, *(len(g) + 2 for g in m[key]))
+            lines += ["", f"{title:<{width}}{'n':>7}{'accuracy':>10}{'macro-F1':>10}"]
+            lines += [f"{g:<{width}}{v['n']:>7}{format_number(v['accuracy']):>10}{format_number(v['macro_f1']):>10}"
                       for g, v in m[key].items()]
     if m.get("per_tag"):
         lines += ["", f"{'tag':<24}{'n':>7}{'accuracy':>10}"]

@@ -432,3 +432,22 @@ def test_named_sets_get_their_breakdowns(tiny_model, name, key):
     result = ev.evaluate_pairs(name, tiny_model, data_dir=shared_data_dir(), sample_every=200,
                                show_progress_bar=False)
     assert result.metrics[key] and result.metrics["source"].startswith(name)
+
+
+def test_the_text_report_lists_sources_and_phenomena_in_aligned_columns():
+    from contradict.evaluation.metrics import breakdowns, compute_metrics
+    from contradict.evaluation.pairs import format_metrics
+
+    frame = pd.DataFrame({"label": ["entailment", "neutral", "contradiction", "contradiction"],
+                          "source": ["ro-nli", "ro-nli", "xnli-dev", "xnli-dev"],
+                          "phenomenon": ["attribution_reported_speech", "numbers", "numbers", "numbers"]})
+    probs = np.eye(3)[[0, 1, 2, 0]]
+    m = compute_metrics(frame["label"], probs)
+    m.update(breakdowns(frame, probs))
+    lines = format_metrics(m).splitlines()
+    rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in
+            {"ro-nli", "xnli-dev", "numbers", "attribution_reported_speech", "phenomenon"}}
+    assert rows["xnli-dev"].split()[1:3] == ["2", "0.500"] and rows["ro-nli"].split()[1:3] == ["2", "1.000"]
+    assert rows["numbers"].split()[1:3] == ["3", "0.667"]
+    # the long phenomenon name does not push its figures out of the column
+    assert rows["attribution_reported_speech"].index(" 1") == rows["numbers"].index(" 3")
