@@ -354,6 +354,7 @@ def _ro_nli_pool() -> pd.DataFrame:
         frames.append(ro_nli("validation").assign(split="validation"))
     return pd.concat(frames, ignore_index=True)
 
+
 # Every training split of ../shared/data/README.md plus our Romanian NLI (train, and validation held out),
 # one name per source.
 # The weight is how often a source's rows are drawn per pass (below 1: a seeded share of them).

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import ModelLoadError
 
 MAGIC = b"E5S1"
+GZIP_MAGIC = b"\x1f\x8b"
 E5_FILE_ENV = "CONTRADICT_E5_FILE"
 
 
@@ -72,12 +73,12 @@ def dequantize_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
 def is_gzipped(path: str | Path) -> bool:
     """A training pack's cut-down e5 file (write_e5_subset) is gzipped; the installed one is not."""
     with Path(path).open("rb") as f:
-        return f.read(2) == b"\x1f\x8b"
+        return f.read(2) == GZIP_MAGIC
 
 
 def e5_bytes(path: str | Path) -> bytes:
     data = Path(path).read_bytes()
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == GZIP_MAGIC:
         import gzip
 
         data = gzip.decompress(data)
